@@ -1,0 +1,134 @@
+/* common.c - option parsing and helpers shared by the commands. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "error.h"
+
+#define MAX_OPTS 24
+
+int cli_exit_for(int rc)
+{
+    switch (rc) {
+    case WEIR_OK: return WEIR_EXIT_OK;
+    case WEIR_EINVALID: return WEIR_EXIT_INVALID;
+    case WEIR_ENOTFOUND: return WEIR_EXIT_USAGE;
+    default: return WEIR_EXIT_INTERNAL;
+    }
+}
+
+void cli_error(const char *what)
+{
+    if (what) {
+        fprintf(stderr, "weir: %s: %s\n", what, weir_error_last());
+    }
+    else {
+        fprintf(stderr, "weir: %s\n", weir_error_last());
+    }
+}
+
+void cli_print_json(const json_t *v)
+{
+    json_dumpf(v, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY);
+    fputc('\n', stdout);
+}
+
+int cli_runtime(const struct cli_common *c, struct weir_runtime **rt)
+{
+    struct weir_diags diags = { 0 };
+    int rc = weir_runtime_open(c->config, c->plugin_dir, rt, &diags);
+
+    if (rc < 0) {
+        if (diags.n) {
+            weir_diags_print(&diags, stderr);
+        }
+        else {
+            cli_error(NULL);
+        }
+        weir_diags_free(&diags);
+        return rc == WEIR_EINVALID ? WEIR_EXIT_INVALID : WEIR_EXIT_INTERNAL;
+    }
+    weir_diags_free(&diags);
+    if (c->workspace && weir_config_set_workspace((*rt)->cfg, c->workspace) < 0) {
+        cli_error("--workspace");
+        weir_runtime_close(*rt);
+        return WEIR_EXIT_INTERNAL;
+    }
+    return 0;
+}
+
+static int add_opt(struct option *opts, size_t *n, const char *name, int has_arg, int val)
+{
+    if (*n + 1 >= MAX_OPTS) {
+        return -1;
+    }
+    opts[*n] = (struct option){ name, has_arg ? required_argument : no_argument, NULL, val };
+    (*n)++;
+    return 0;
+}
+
+static int common_opt(int val, struct cli_common *c)
+{
+    switch (val) {
+    case 1000: c->config = optarg; return 1;
+    case 1001: c->workspace = optarg; return 1;
+    case 1002: c->plugin_dir = optarg; return 1;
+    case 1003: c->json = 1; return 1;
+    default: return 0;
+    }
+}
+
+int cli_parse(int argc, char **argv, struct cli_common *c, const struct cli_opt *extra, cli_extra_fn fn,
+              void *payload, const char *usage)
+{
+    struct option opts[MAX_OPTS];
+    char shorts[64] = "+h";
+    size_t n = 0;
+    int val;
+
+    memset(opts, 0, sizeof(opts));
+    add_opt(opts, &n, "config", 1, 1000);
+    add_opt(opts, &n, "workspace", 1, 1001);
+    add_opt(opts, &n, "plugin-dir", 1, 1002);
+    add_opt(opts, &n, "json", 0, 1003);
+    add_opt(opts, &n, "help", 0, 'h');
+    for (size_t i = 0; extra && extra[i].name; i++) {
+        add_opt(opts, &n, extra[i].name, extra[i].has_arg, 2000 + (int)i);
+        if (extra[i].short_name) {
+            size_t len = strlen(shorts);
+            shorts[len] = (char)extra[i].short_name;
+            shorts[len + 1] = extra[i].has_arg ? ':' : '\0';
+            shorts[len + 2] = '\0';
+        }
+    }
+    /* "+" would stop at the first positional; we want GNU permutation */
+    memmove(shorts, shorts + 1, strlen(shorts));
+    optind = 1;
+    opterr = 0;
+    while ((val = getopt_long(argc, argv, shorts, opts, NULL)) != -1) {
+        if (val == 'h') {
+            fputs(usage, stdout);
+            exit(WEIR_EXIT_OK);
+        }
+        if (common_opt(val, c)) {
+            continue;
+        }
+        for (size_t i = 0; extra && extra[i].name && val != '?'; i++) {
+            if (val == 2000 + (int)i || (extra[i].short_name && val == extra[i].short_name)) {
+                if (fn(extra[i].name, optarg, payload) < 0) {
+                    fputs(usage, stderr);
+                    return -1;
+                }
+                val = 0;
+                break;
+            }
+        }
+        if (val != 0) {
+            fprintf(stderr, "weir: unknown or incomplete option '%s'\n%s", argv[optind - 1], usage);
+            return -1;
+        }
+    }
+    return optind;
+}

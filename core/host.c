@@ -1,0 +1,215 @@
+/* host.c - the host API table plugins receive, and step invocation. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctx.h"
+#include "error.h"
+#include "redact.h"
+
+int weir__plugin_describe(weir_registry *reg, const struct weir_plugin_info *info);
+int weir__step_register(weir_registry *reg, const struct weir_step_desc *desc);
+
+int64_t weir_now_mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t weir_now_wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static const char *level_name(int level)
+{
+    static const char *names[] = { "error", "warn", "info", "debug" };
+    return level >= 0 && level <= WEIR_LOG_DEBUG ? names[level] : "info";
+}
+
+static void host_log(weir_ctx *ctx, enum weir_log_level level, const char *fmt, ...)
+{
+    char msg[2048];
+    char *clean;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    clean = weir_redact(msg);
+    if (ctx && ctx->log_sink) {
+        ctx->log_sink(ctx->log_payload, ctx->step_id, (int)level, clean ? clean : msg);
+    }
+    else {
+        fprintf(stderr, "weir: %s%s%s%s: %s\n", ctx && ctx->step_id ? "[" : "",
+                ctx && ctx->step_id ? ctx->step_id : "", ctx && ctx->step_id ? "] " : "",
+                level_name((int)level), clean ? clean : msg);
+    }
+    free(clean);
+}
+
+static int host_ctx_check(weir_ctx *ctx)
+{
+    if (!ctx) {
+        return WEIR_OK;
+    }
+    if (ctx->cancel && atomic_load(ctx->cancel)) {
+        return weir_error_set(WEIR_ECANCELLED, "step '%s': run cancelled", ctx->step_id);
+    }
+    if (ctx->deadline_ms && weir_now_mono_ms() >= ctx->deadline_ms) {
+        return weir_error_set(WEIR_ETIMEOUT, "step '%s': timeout reached", ctx->step_id);
+    }
+    return WEIR_OK;
+}
+
+static int64_t host_ctx_remaining_ms(weir_ctx *ctx)
+{
+    int64_t left;
+
+    if (!ctx || !ctx->deadline_ms) {
+        return -1;
+    }
+    left = ctx->deadline_ms - weir_now_mono_ms();
+    return left > 0 ? left : 0;
+}
+
+static const char *host_ctx_get(weir_ctx *ctx, const char *key)
+{
+    if (!ctx || !key) {
+        return NULL;
+    }
+    if (!strcmp(key, "run.id")) {
+        return ctx->run_id;
+    }
+    if (!strcmp(key, "run.date")) {
+        return ctx->run_date;
+    }
+    if (!strcmp(key, "run.target")) {
+        return ctx->target;
+    }
+    if (!strcmp(key, "step.id")) {
+        return ctx->step_id;
+    }
+    if (!strcmp(key, "workspace")) {
+        return ctx->workspace;
+    }
+    if (!strcmp(key, "project")) {
+        return ctx->project;
+    }
+    return NULL;
+}
+
+const struct weir_step_def *weir_service_resolve(const struct weir_plugins *p, const json_t *services,
+                                                 const char *service, const char *op)
+{
+    const char *impl = json_string_value(json_object_get(services, service));
+    const struct weir_step_def *def;
+
+    if (!impl) {
+        weir_error_set(WEIR_ENOTFOUND, "the target has no implementation of service '%s'; add "
+                       "'%s: <plugin>' to the target in weir.yaml", service, service);
+        return NULL;
+    }
+    def = weir_plugins_find_op(p, impl, service, op);
+    if (!def) {
+        const struct weir_plugin_rec *rec = weir_plugins_find(p, impl);
+        if (!rec) {
+            weir_error_set(WEIR_ENOTFOUND, "service '%s' is implemented by plugin '%s', which is "
+                           "not installed in any plugin directory", service, impl);
+        }
+        else if (rec->error_code != WEIR_OK) {
+            weir_error_set(WEIR_ENOTFOUND, "service '%s': %s", service, rec->error);
+        }
+        else {
+            weir_error_set(WEIR_ENOTFOUND, "plugin '%s' has no operation '%s' of service '%s'; see "
+                           "`weir plugin describe %s`", impl, op, service, impl);
+        }
+    }
+    return def;
+}
+
+int weir_step_invoke(const struct weir_step_def *def, const json_t *with, json_t **out,
+                     struct weir_ctx *ctx)
+{
+    json_t *input = NULL, *result = NULL;
+    int rc;
+
+    if ((rc = weir_step_input_check(def, with, &input)) < 0) {
+        return weir_error_wrap(rc, "%s.%s", def->plugin, def->name);
+    }
+    weir_error_clear();
+    rc = def->run(input, &result, ctx, def->payload);
+    json_decref(input);
+    if (rc < 0) {
+        json_decref(result);
+        if (!*weir_error_last()) {
+            weir_error_set(rc, "%s.%s failed with code %d and no message", def->plugin, def->name, rc);
+        }
+        return rc;
+    }
+    *out = result ? result : json_null();
+    return WEIR_OK;
+}
+
+static int host_service_call(weir_ctx *ctx, const char *service, const char *op, const json_t *input,
+                             json_t **out)
+{
+    const struct weir_step_def *def;
+
+    if (!ctx || !ctx->plugins || !service || !op || !out) {
+        return weir_error_set(WEIR_EINVALID, "service_call: ctx, service, op and out are required");
+    }
+    def = weir_service_resolve(ctx->plugins, ctx->services, service, op);
+    if (!def) {
+        return WEIR_ENOTFOUND;
+    }
+    return weir_step_invoke(def, input, out, ctx);
+}
+
+static void *host_malloc(size_t n)
+{
+    return malloc(n);
+}
+
+static void *host_realloc(void *p, size_t n)
+{
+    return realloc(p, n);
+}
+
+static void host_free(void *p)
+{
+    free(p);
+}
+
+static const char *host_error_last(void)
+{
+    return weir_error_last();
+}
+
+static const struct weir_host_api host_api = {
+    .abi_major = WEIR_ABI_MAJOR,
+    .abi_minor = WEIR_ABI_MINOR,
+    .size = sizeof(struct weir_host_api),
+    .malloc = host_malloc,
+    .realloc = host_realloc,
+    .free = host_free,
+    .error_set = weir_error_set,
+    .error_last = host_error_last,
+    .log = host_log,
+    .plugin_describe = weir__plugin_describe,
+    .step_register = weir__step_register,
+    .service_call = host_service_call,
+    .ctx_check = host_ctx_check,
+    .ctx_remaining_ms = host_ctx_remaining_ms,
+    .ctx_get = host_ctx_get,
+};
+
+const struct weir_host_api *weir_host_api_get(void)
+{
+    return &host_api;
+}

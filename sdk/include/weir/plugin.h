@@ -1,0 +1,254 @@
+/*
+ * weir/plugin.h - how a plugin talks to the weir host.
+ *
+ * A plugin is a shared object that exports exactly one symbol, its entry:
+ *
+ *     WEIR_PLUGIN_EXPORT int weir_plugin_<name>_init(const struct weir_host_api *host,
+ *                                                   weir_registry *reg);
+ *
+ * where <name> is the file name without a "lib" or "weir-" prefix and without
+ * everything from the first '.', with '-' turned into '_' (so "glue-catalog.so"
+ * exports weir_plugin_glue_catalog_init). Steps of that plugin are used in a
+ * pipeline as `uses: <name>.<step>` (here "glue-catalog.<step>").
+ *
+ * The entry checks the host's ABI, describes the plugin, registers its steps,
+ * and returns WEIR_OK; on failure it sets a message with host->error_set and
+ * returns a negative code. The host never links plugins against itself: the
+ * only way back into the host is the function table below, which is
+ * append-only (a field once published keeps its offset and meaning forever).
+ *
+ * Values are jansson json_t (<jansson.h>, Debian libjansson-dev). Reference
+ * rules are jansson's: a function documented as taking "a new reference"
+ * steals it; "borrowed" means the caller keeps ownership. Host and plugin share
+ * the one system libjansson, so a json_t may cross the boundary either way.
+ *
+ * Threading: the init entry runs once, on the main thread, before any step.
+ * Step run callbacks may run concurrently on worker threads, several at once
+ * for the same step (fan-out), so a plugin keeps per-call state on the stack
+ * or guards shared state itself. Every host function is thread-safe.
+ */
+#ifndef WEIR_PLUGIN_H
+#define WEIR_PLUGIN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "weir/error.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/** ABI major: a plugin built for another major is refused. */
+#define WEIR_ABI_MAJOR 1
+/** ABI minor: grows when fields are appended to the host table. A plugin that
+ *  needs a newer minor than the host has is refused. */
+#define WEIR_ABI_MINOR 0
+
+#if defined(__GNUC__) || defined(__clang__)
+/** Marks the plugin entry as the one exported symbol (build with hidden visibility). */
+#define WEIR_PLUGIN_EXPORT __attribute__((visibility("default")))
+#define WEIR__PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
+#else
+#define WEIR_PLUGIN_EXPORT
+#define WEIR__PRINTF(fmt, args)
+#endif
+
+/** Opaque handle through which the entry registers what the plugin provides.
+ *  Valid only during the entry call. */
+typedef struct weir_registry weir_registry;
+
+/** Opaque handle for one execution of one step (one attempt, one item of a
+ *  for_each). Valid only during that run callback. */
+typedef struct weir_ctx weir_ctx;
+
+/** Type of a step parameter; the host checks `with:` values against it. */
+enum weir_param_type {
+    WEIR_PARAM_ANY = 0, /**< any JSON value */
+    WEIR_PARAM_STRING,
+    WEIR_PARAM_INTEGER,
+    WEIR_PARAM_NUMBER, /**< integer or real */
+    WEIR_PARAM_BOOLEAN,
+    WEIR_PARAM_OBJECT,
+    WEIR_PARAM_ARRAY
+};
+
+/** One declared parameter of a step. Arrays of these end with an entry whose
+ *  name is NULL. The host rejects unknown keys in `with:`, reports a missing
+ *  required parameter before the run starts, fills in defaults, and checks
+ *  types both when the pipeline is loaded (literal values) and after
+ *  expressions are evaluated. `weir plugin describe` prints this table. */
+struct weir_param_desc {
+    const char *name;           /**< key in `with:` */
+    enum weir_param_type type;  /**< expected JSON type */
+    int required;               /**< non-zero: must be given */
+    const char *default_json;   /**< default as JSON text ("\"csv\"", "10", "[]"), or NULL */
+    const char *description;    /**< one line for `weir plugin describe` */
+};
+
+/**
+ * Runs one step.
+ *
+ * @param input    borrowed: the step's `with:` object after expression
+ *                 evaluation and defaults; never NULL, read-only.
+ * @param[out] out on WEIR_OK, a new reference the host takes (any JSON value;
+ *                 leave NULL for "no output", which the host stores as null).
+ * @param ctx      the execution context (logging, deadline, run info).
+ * @param payload  the payload given at registration.
+ * @return WEIR_OK, or a negative weir_error_code with the reason set through
+ *         host->error_set. A failure is retried if the step has `retry:`.
+ */
+typedef int (*weir_step_run_fn)(const json_t *input, json_t **out, weir_ctx *ctx, void *payload);
+
+/** Version of struct weir_step_desc this SDK writes. */
+#define WEIR_STEP_DESC_VERSION 1
+
+/** A step a plugin provides. The host copies the fields it knows for
+ *  `version`, so the struct may live on the stack during registration; the
+ *  strings and the params array it points to must stay valid until the plugin
+ *  is unloaded (static storage is the norm). */
+struct weir_step_desc {
+    unsigned int version;           /**< WEIR_STEP_DESC_VERSION; 0 is refused */
+    const char *name;               /**< [a-z0-9_]+, unique within the plugin */
+    const char *service;            /**< NULL for a plain step; else the service this
+                                         step is an operation of ("catalog", "engine",
+                                         "store", "llm", "notify"), see below */
+    const char *description;        /**< one line */
+    const struct weir_param_desc *params; /**< NULL or a NULL-name-terminated array */
+    weir_step_run_fn run;           /**< required */
+    void *payload;                  /**< passed back to run */
+};
+
+/*
+ * Services. A step registered with service = "engine" and name = "query" is
+ * the "query" operation of this plugin's implementation of the engine
+ * service. A pipeline that says `uses: engine.query` reaches the
+ * implementation its target names (weir.yaml: targets.<t>.engine: <plugin>),
+ * so the same pipeline runs on every target. Such a step is also reachable
+ * directly as `uses: <plugin>.query`.
+ */
+
+/** Version of struct weir_plugin_info this SDK writes. */
+#define WEIR_PLUGIN_INFO_VERSION 1
+
+/** What a plugin says about itself; registered once from the entry, before
+ *  any step. Fill it with WEIR_PLUGIN_INFO_INIT so the ABI fields are right. */
+struct weir_plugin_info {
+    unsigned int version;       /**< WEIR_PLUGIN_INFO_VERSION; 0 is refused */
+    unsigned int abi_major;     /**< WEIR_ABI_MAJOR the plugin was built with */
+    unsigned int abi_minor;     /**< WEIR_ABI_MINOR the plugin was built with; a
+                                     host with an older minor refuses the plugin */
+    const char *description;    /**< one line */
+    const char *plugin_version; /**< the plugin's own version, e.g. "0.1.0" */
+    /** Called once when the host unloads the plugin, even if the entry failed
+     *  part way (so it must cope with half-built state). May be NULL. */
+    void (*shutdown)(void *payload);
+    void *payload;              /**< passed to shutdown */
+};
+
+/** Initialiser: `struct weir_plugin_info info = WEIR_PLUGIN_INFO_INIT;` */
+#define WEIR_PLUGIN_INFO_INIT { WEIR_PLUGIN_INFO_VERSION, WEIR_ABI_MAJOR, WEIR_ABI_MINOR, NULL, NULL, NULL, NULL }
+
+/** Log levels for weir_host_api.log. */
+enum weir_log_level {
+    WEIR_LOG_ERROR = 0,
+    WEIR_LOG_WARN,
+    WEIR_LOG_INFO,
+    WEIR_LOG_DEBUG
+};
+
+/**
+ * The host's function table, passed to the entry. Append-only: fields are
+ * never removed or reordered; new ones go at the end, commented with the ABI
+ * minor that added them. Test for an appended field with WEIR_HOST_HAS().
+ */
+struct weir_host_api {
+    uint16_t abi_major; /**< WEIR_ABI_MAJOR of the host */
+    uint16_t abi_minor; /**< WEIR_ABI_MINOR of the host */
+    uint32_t size;      /**< sizeof(struct weir_host_api) in the host */
+
+    /* ---- ABI 1.0 ---- */
+
+    /** Allocation. Memory a plugin hands to the host (or back) goes through
+     *  these; free(NULL) is a no-op. malloc returns NULL when out of memory. */
+    void *(*malloc)(size_t size);
+    void *(*realloc)(void *ptr, size_t size);
+    void (*free)(void *ptr);
+
+    /** Sets this thread's last-error message (printf-style) and returns code,
+     *  so a plugin writes `return host->error_set(WEIR_EINVALID, "...", ...);`. */
+    int (*error_set)(int code, const char *fmt, ...) WEIR__PRINTF(2, 3);
+
+    /** This thread's last-error message; borrowed, valid until the next
+     *  error_set on this thread. Never NULL (may be ""). */
+    const char *(*error_last)(void);
+
+    /** Logs a line attributed to the running step (ctx may be NULL during
+     *  init). Secrets registered by the host are redacted. */
+    void (*log)(weir_ctx *ctx, enum weir_log_level level, const char *fmt, ...) WEIR__PRINTF(3, 4);
+
+    /** Describes the plugin. Call once from the entry, before step_register.
+     *  @return WEIR_OK, WEIR_EINVALID (struct version 0 or unknown, called
+     *  twice) or WEIR_EVERSION (ABI major differs, or minor newer than the host). */
+    int (*plugin_describe)(weir_registry *reg, const struct weir_plugin_info *info);
+
+    /** Registers a step (see struct weir_step_desc). @return WEIR_OK,
+     *  WEIR_EINVALID (version 0 or newer than the host, bad name, no run),
+     *  or WEIR_EEXISTS (name taken). */
+    int (*step_register)(weir_registry *reg, const struct weir_step_desc *desc);
+
+    /**
+     * Calls an operation of a service through the current target, e.g. the
+     * contract plugin asking for ("engine", "profile"). The input is
+     * validated against the operation's params like a pipeline step's.
+     * @param input    borrowed object
+     * @param[out] out new reference on success
+     * @return the operation's code; WEIR_ENOTFOUND if the target has no such service/op
+     */
+    int (*service_call)(weir_ctx *ctx, const char *service, const char *op, const json_t *input,
+                        json_t **out);
+
+    /** WEIR_OK while the step may go on; WEIR_ETIMEOUT once its `timeout:`
+     *  passed, WEIR_ECANCELLED if the run is being cancelled. Long-running
+     *  steps call this between units of work and return its code. */
+    int (*ctx_check)(weir_ctx *ctx);
+
+    /** Milliseconds left before the step's deadline, or -1 when it has none. */
+    int64_t (*ctx_remaining_ms)(weir_ctx *ctx);
+
+    /** Run information by key, borrowed for the duration of the run callback,
+     *  or NULL for an unknown key. Keys: "run.id", "run.date" (YYYY-MM-DD),
+     *  "run.target", "step.id", "workspace" (absolute directory for state and
+     *  artifacts), "project" (directory of weir.yaml). */
+    const char *(*ctx_get)(weir_ctx *ctx, const char *key);
+};
+
+/** Non-zero when `host` provides the appended field `field`. */
+#define WEIR_HOST_HAS(host, field)                                                       \
+    (offsetof(struct weir_host_api, field) + sizeof((host)->field) <= (host)->size &&   \
+     (host)->field != NULL)
+
+/** Signature of a plugin entry. */
+typedef int (*weir_plugin_init_fn)(const struct weir_host_api *host, weir_registry *reg);
+
+/** First line of an entry: refuses a host whose major differs or whose minor
+ *  is older than the one this plugin was built with, before any other field of
+ *  the table is touched (only abi_major, abi_minor, size and error_set are
+ *  guaranteed at these offsets across majors). */
+#define WEIR_PLUGIN_CHECK_ABI(host)                                                       \
+    do {                                                                                 \
+        if ((host)->abi_major != WEIR_ABI_MAJOR || (host)->abi_minor < WEIR_ABI_MINOR) { \
+            return (host)->error_set(WEIR_EVERSION,                                      \
+                                     "plugin built for weir ABI %d.%d, host has %d.%d",  \
+                                     WEIR_ABI_MAJOR, WEIR_ABI_MINOR,                     \
+                                     (int)(host)->abi_major, (int)(host)->abi_minor);   \
+        }                                                                                \
+    } while (0)
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* WEIR_PLUGIN_H */
