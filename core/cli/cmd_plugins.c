@@ -100,16 +100,12 @@ static void describe_text(const json_t *pj)
                json_string_value(json_object_get(s, "description")));
         json_array_foreach(json_object_get(s, "params"), k, p) {
             char *def = json_dumps(json_object_get(p, "default"), JSON_ENCODE_ANY | JSON_COMPACT);
-            printf("    %-18s %-8s %-9s %s%s%s\n", json_string_value(json_object_get(p, "name")),
+            int has_def = !json_is_null(json_object_get(p, "default"));
+            printf("    %-18s %-8s %-9s %s", json_string_value(json_object_get(p, "name")),
                    json_string_value(json_object_get(p, "type")),
                    json_is_true(json_object_get(p, "required")) ? "required" : "optional",
-                   json_string_value(json_object_get(p, "description")),
-                   json_is_null(json_object_get(p, "default")) ? "" : " (default ",
-                   json_is_null(json_object_get(p, "default")) ? "" : def);
-            if (!json_is_null(json_object_get(p, "default"))) {
-                putchar(')');
-            }
-            putchar('\n');
+                   json_string_value(json_object_get(p, "description")));
+            printf(has_def ? " (default %s)\n" : "\n", def);
             free(def);
         }
     }

@@ -14,6 +14,9 @@ function(weir_add_plugin name)
   set_target_properties(${name} PROPERTIES PREFIX "" OUTPUT_NAME "${name}"
     C_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
   target_link_libraries(${name} PRIVATE weir::sdk ${ARG_LIBRARIES})
+  # weir refuses group- or world-writable plugins; a umask of 002 would
+  # otherwise make every freshly built plugin unloadable.
+  add_custom_command(TARGET ${name} POST_BUILD COMMAND chmod go-w $<TARGET_FILE:${name}>)
   if(DEFINED WEIR_PLUGIN_OUTPUT_DIR)
     set_target_properties(${name} PROPERTIES LIBRARY_OUTPUT_DIRECTORY "${WEIR_PLUGIN_OUTPUT_DIR}")
   endif()

@@ -111,7 +111,7 @@ typedef int (*weir_step_run_fn)(const json_t *input, json_t **out, weir_ctx *ctx
  *  is unloaded (static storage is the norm). */
 struct weir_step_desc {
     unsigned int version;           /**< WEIR_STEP_DESC_VERSION; 0 is refused */
-    const char *name;               /**< [a-z0-9_]+, unique within the plugin */
+    const char *name;               /**< [a-z][a-z0-9_]*, unique within the plugin */
     const char *service;            /**< NULL for a plain step; else the service this
                                          step is an operation of ("catalog", "engine",
                                          "store", "llm", "notify"), see below */
@@ -229,6 +229,21 @@ struct weir_host_api {
 #define WEIR_HOST_HAS(host, field)                                                       \
     (offsetof(struct weir_host_api, field) + sizeof((host)->field) <= (host)->size &&   \
      (host)->field != NULL)
+
+/** Declares and starts the definition of a plugin's entry, so it has a
+ *  prototype (no -Wmissing-prototypes) and is the one exported symbol:
+ *
+ *      WEIR_PLUGIN_ENTRY(glue_catalog)
+ *      {
+ *          WEIR_PLUGIN_CHECK_ABI(host);
+ *          ...
+ *      }
+ */
+#define WEIR_PLUGIN_ENTRY(name)                                                              \
+    WEIR_PLUGIN_EXPORT int weir_plugin_##name##_init(const struct weir_host_api *host,      \
+                                                     weir_registry *reg);                   \
+    WEIR_PLUGIN_EXPORT int weir_plugin_##name##_init(const struct weir_host_api *host,      \
+                                                     weir_registry *reg)
 
 /** Signature of a plugin entry. */
 typedef int (*weir_plugin_init_fn)(const struct weir_host_api *host, weir_registry *reg);
