@@ -63,8 +63,9 @@ median_ms() { # runs "$@" 5 times, prints the median wall time in ms
 report() { # name, file, steps
     local v r base
     v=$(median_ms "$weir" validate "$2")
-    r=$(median_ms "$weir" run -q "$2")
-    base=$(median_ms "$weir" run -q one.yaml)
+    "$weir" run -q -j "$jobs" "$2" > /dev/null || { echo "$1: run failed" >&2; exit 1; }
+    r=$(median_ms "$weir" run -q -j "$jobs" "$2")
+    base=$(median_ms "$weir" run -q -j "$jobs" one.yaml)
     awk -v name="$1" -v v="$v" -v r="$r" -v b="$base" -v n="$3" 'BEGIN {
         printf "%-22s steps %5d  validate %8.1f ms  run %8.1f ms  per step %6.1f us\n",
                name, n, v, r, (r - b) * 1000 / (n - 1) }'
@@ -76,9 +77,8 @@ gen_chain "$n" lua > lua.yaml
 gen_fanout "$n" > fanout.yaml
 gen_foreach "$n" > foreach.yaml
 echo "weir $("$weir" version | cut -d' ' -f2) on $(nproc) cores; median of 5 runs; per step = (run - 1-step run) / (N - 1)"
-for j in 1 2; do
-    echo "-j $j:"
-    WEIR_JOBS=$j
+for jobs in 1 2; do
+    echo "-j $jobs:"
     report "chain core.echo" chain.yaml "$n"
     report "fan-out core.echo" fanout.yaml "$n"
     report "for_each core.echo" foreach.yaml "$n"

@@ -2,6 +2,7 @@
 #include "pipeline.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -76,6 +77,41 @@ static char *find_lua_file(const struct weir_load *ld, const char *rel)
     return path;
 }
 
+/* Column of the first non-blank character of a line of text (1-based), or 1. */
+static int text_indent_col(const char *text, int line)
+{
+    const char *s = text;
+    int col = 1;
+
+    for (int l = 1; s && l < line; l++) {
+        s = strchr(s, '\n');
+        s = s ? s + 1 : NULL;
+    }
+    while (s && (*s == ' ' || *s == '\t')) {
+        s++;
+        col++;
+    }
+    return s && *s && *s != '\n' ? col : 1;
+}
+
+/* Lua's message starts with "<chunk>:<line>: ", where chunk is a cut-down
+ * "file:step" and line counts from the script's first line. The diagnostic
+ * already points into the pipeline, so that prefix would only look like a
+ * second, different position; keep the script line as a note. */
+static const char *lua_reason(const char *msg, int line, char *buf, size_t size)
+{
+    char needle[32];
+    const char *at;
+
+    snprintf(needle, sizeof(needle), ":%d: ", line);
+    at = line > 0 ? strstr(msg, needle) : NULL;
+    if (!at) {
+        return msg;
+    }
+    snprintf(buf, size, "%s (line %d of the script)", at + strlen(needle), line);
+    return buf;
+}
+
 static int is_lua_file_ref(const struct weir_ynode *n)
 {
     return !memchr(n->str, '\n', n->len) && n->len > 4 && !strcmp(n->str + n->len - 4, ".lua");
@@ -110,13 +146,32 @@ void weir__lua_load(struct weir_load *ld, struct weir_pstep *s, const struct wei
             weir_diags_add(ld->diags, n->str, line, 1, "%s", weir_error_last());
         }
         else {
-            /* a block scalar's first line is the line after `lua: |` */
-            int base = memchr(n->str, '\n', n->len) ? n->line : n->line - 1;
-            weir_diags_add(ld->diags, ld->p->file, base + (line > 0 ? line : 0), n->col, "lua: %s",
-                           weir_error_last());
+            /* a block scalar's first line is the line after `lua: |`; point
+             * at the text of the failing line, not at the '|' */
+            int block = memchr(n->str, '\n', n->len) != NULL;
+            int at = (block ? n->line : n->line - 1) + (line > 0 ? line : 1);
+            int col = block ? text_indent_col(ld->p->source, at) : n->col;
+            char buf[1024];
+            weir_diags_add(ld->diags, ld->p->file, at, col, "lua: %s",
+                           lua_reason(weir_error_last(), line, buf, sizeof(buf)));
         }
     }
     free(path);
+}
+
+/* A problem with the file as a whole: no position. Sets the last error from
+ * this message, not from the first of diags, which may be another file's. */
+static int __attribute__((format(printf, 3, 4)))
+file_error(struct weir_diags *diags, const char *file, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    weir_diags_add(diags, file, 0, 0, "%s", msg);
+    return weir_error_set(WEIR_EINVALID, "%s: %s", file, msg);
 }
 
 int weir_pipeline_load_file(const char *file, const struct weir_config *cfg, const char *target,
@@ -128,15 +183,22 @@ int weir_pipeline_load_file(const char *file, const struct weir_config *cfg, con
     char *text;
     int rc;
 
-    if (stat(file, &st) != 0 || !S_ISREG(st.st_mode)) {
-        weir_diags_add(diags, file, 0, 0, "cannot read the pipeline: %s",
-                       errno == ENOENT ? "no such file" : "not a regular file");
-        return weir_diags_to_error(diags);
+    if (stat(file, &st) != 0) {
+        return file_error(diags, file, "cannot read the pipeline: %s",
+                          errno == ENOENT ? "no such file" : strerror(errno));
     }
-    text = read_small_file(file, 4u << 20, &len);
+    if (!S_ISREG(st.st_mode)) {
+        /* errno is stale here: stat succeeded */
+        return file_error(diags, file, "cannot read the pipeline: not a regular file");
+    }
+    if ((uintmax_t)st.st_size > WEIR_YDOC_MAX_BYTES) {
+        /* the same words as for a text given directly (ydoc.c) */
+        return file_error(diags, file, "file is larger than %u MiB (%jd bytes); split it into "
+                          "smaller files", WEIR_YDOC_MAX_BYTES >> 20, (intmax_t)st.st_size);
+    }
+    text = read_small_file(file, WEIR_YDOC_MAX_BYTES, &len);
     if (!text) {
-        weir_diags_add(diags, file, 0, 0, "cannot read the pipeline: %s", strerror(errno));
-        return weir_diags_to_error(diags);
+        return file_error(diags, file, "cannot read the pipeline: %s", strerror(errno));
     }
     rc = weir_pipeline_load(file, text, len, cfg, target, plugins, out, diags);
     free(text);
@@ -232,6 +294,11 @@ int weir_pipeline_params(const struct weir_pipeline *p, const json_t *given, jso
         enum weir_param_type t = param_type(json_string_value(json_object_get(decl, "type")));
         json_t *value = json_object_get(given, key);
         value = value ? coerce(value, t) : json_incref(json_object_get(decl, "default"));
+        if (json_is_null(value) && !json_object_get(given, key)) {
+            /* `default: null` is the same as no default */
+            json_decref(value);
+            value = NULL;
+        }
         if (!value && json_is_true(json_object_get(decl, "required"))) {
             json_decref(params);
             return weir_error_set(WEIR_EINVALID, "missing required param '%s'; pass --param %s=VALUE",

@@ -1,5 +1,6 @@
 /* pipeline_check.c - checks across steps: ids, needs, cycles, uses, with,
  * and what each expression may read. */
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,11 +17,16 @@ static void index_ids(struct weir_load *ld, json_t *ids)
 {
     for (size_t i = 0; i < ld->p->nsteps; i++) {
         const char *id = ld->p->steps[i].id;
-        json_t *prev = json_object_get(ids, id);
+        const struct weir_ynode *idn = weir_ynode_get(ld->ls[i].node, "id");
+        json_t *prev;
+        if (!idn || idn->kind != WEIR_YNODE_SCALAR) {
+            continue; /* no id: reported while loading, and "?" is no duplicate */
+        }
+        prev = json_object_get(ids, id);
         if (prev) {
             const struct weir_pstep *first = &ld->p->steps[json_integer_value(prev)];
-            weir__perr(ld, weir_ynode_get(ld->ls[i].node, "id"), "duplicate step id '%s' (first "
-                       "defined at %d:%d); step ids must be unique", id, first->line, first->col);
+            weir__perr(ld, idn, "duplicate step id '%s' (first defined at %d:%d); step ids must be "
+                       "unique", id, first->line, first->col);
             continue;
         }
         json_object_set_new(ids, id, json_integer((json_int_t)i));
@@ -172,9 +178,29 @@ struct refctx {
     const json_t *ids;
     size_t step;
     const char *key;               /* with, if, for_each, approval, until */
-    const struct weir_ynode *node; /* for positions */
+    const struct weir_ynode *node; /* the scalar holding the expression */
+    size_t base;                   /* where offsets of refs start in node's text */
     unsigned *seen;
 };
+
+/* Reports at the reference itself when node is a one-line scalar (quoted
+ * scalars start one column before their text), else at node. */
+static void __attribute__((format(printf, 3, 4)))
+ref_err(const struct refctx *rc, const struct weir_expr_ref *ref, const char *fmt, ...)
+{
+    const struct weir_ynode *n = rc->node;
+    int col = n ? n->col : 0;
+    char msg[1024];
+    va_list ap;
+
+    if (n && n->kind == WEIR_YNODE_SCALAR && !memchr(n->str, '\n', n->len)) {
+        col += (n->plain ? 0 : 1) + (int)(rc->base + ref->offset);
+    }
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    weir_diags_add(rc->ld->diags, rc->ld->p->file, n ? n->line : 0, col, "%s", msg);
+}
 
 static int step_visible(struct refctx *rc, size_t x)
 {
@@ -214,86 +240,126 @@ static int check_ref(const struct weir_expr_ref *ref, void *payload)
 
     if (!strcmp(root, "params")) {
         if (first && !json_object_get(ld->p->params, first)) {
-            weir__perr(ld, rc->node, "step '%s' (%s) reads params.%s, which is not declared under "
-                       "params", s->id, rc->key, first);
+            ref_err(rc, ref, "step '%s' (%s) reads params.%s, which is not declared under "
+                    "params", s->id, rc->key, first);
         }
     }
     else if (!strcmp(root, "steps")) {
         long x = first ? lookup(rc->ids, first) : -1;
         if (first && x < 0) {
-            weir__perr(ld, rc->node, "step '%s' (%s) reads steps.%s, which is not a step of this "
-                       "pipeline", s->id, rc->key, first);
+            ref_err(rc, ref, "step '%s' (%s) reads steps.%s, which is not a step of this "
+                    "pipeline", s->id, rc->key, first);
         }
         else if (x >= 0 && !step_visible(rc, (size_t)x)) {
-            weir__perr(ld, rc->node, "step '%s' (%s) reads steps.%s but does not depend on it; add "
-                       "'%s' to its needs", s->id, rc->key, first, first);
+            ref_err(rc, ref, "step '%s' (%s) reads steps.%s but does not depend on it; add "
+                    "'%s' to its needs", s->id, rc->key, first, first);
         }
         else if (ref->npath > 1 && strcmp(ref->path[1], "output") && strcmp(ref->path[1], "status") &&
                  strcmp(ref->path[1], "error")) {
-            weir__perr(ld, rc->node, "step '%s' (%s) reads steps.%s.%s; a step has output, status "
-                       "and error", s->id, rc->key, first, ref->path[1]);
+            ref_err(rc, ref, "step '%s' (%s) reads steps.%s.%s; a step has output, status "
+                    "and error", s->id, rc->key, first, ref->path[1]);
         }
     }
     else if (!strcmp(root, "env")) {
         if (first && !weir_config_env_allowed(ld->cfg, first)) {
-            weir__perr(ld, rc->node, "step '%s' (%s) reads env.%s, which is not allowed; add %s to "
-                       "env: in weir.yaml", s->id, rc->key, first, first);
+            ref_err(rc, ref, "step '%s' (%s) reads env.%s, which is not allowed; add %s to "
+                    "env: in weir.yaml", s->id, rc->key, first, first);
         }
     }
     else if (!strcmp(root, "run")) {
         if (first && strcmp(first, "id") && strcmp(first, "date") && strcmp(first, "target")) {
-            weir__perr(ld, rc->node, "step '%s' (%s) reads run.%s; run has id, date and target",
-                       s->id, rc->key, first);
+            ref_err(rc, ref, "step '%s' (%s) reads run.%s; run has id, date and target",
+                    s->id, rc->key, first);
         }
     }
     else if (!strcmp(root, "item") || !strcmp(root, "index")) {
         if (!s->for_each || strcmp(rc->key, "with")) {
-            weir__perr(ld, rc->node, "step '%s' (%s) reads %s, which exists only in 'with' of a "
-                       "for_each step", s->id, rc->key, root);
+            ref_err(rc, ref, "step '%s' (%s) reads %s, which exists only in 'with' of a "
+                    "for_each step", s->id, rc->key, root);
         }
     }
     else if (!strcmp(root, "loop")) {
         if (!in_group(ld->p, rc->step) && strcmp(rc->key, "until")) {
-            weir__perr(ld, rc->node, "step '%s' (%s) reads loop, which exists only inside a repeat "
-                       "group", s->id, rc->key);
+            ref_err(rc, ref, "step '%s' (%s) reads loop, which exists only inside a repeat "
+                    "group", s->id, rc->key);
         }
     }
     else if (strcmp(root, "feedback")) {
-        weir__perr(ld, rc->node, "step '%s' (%s): unknown name '%s' in expression; known: params, "
-                   "steps, env, run, item, index, loop, feedback", s->id, rc->key, root);
+        ref_err(rc, ref, "step '%s' (%s): unknown name '%s' in expression; known: params, "
+                "steps, env, run, item, index, loop, feedback", s->id, rc->key, root);
     }
     return 0;
+}
+
+/* The references of a template value, string by string: the compiled
+ * template of the whole value does not say which string a reference is in,
+ * so each string with an expression is compiled again on its own. */
+static void check_tmpl_refs(struct refctx *rc, const struct weir_ynode *n)
+{
+    struct weir_tmpl *t = NULL;
+    struct weir_tmpl_error err;
+    json_t *v;
+
+    if (!n) {
+        return;
+    }
+    if (n->kind != WEIR_YNODE_SCALAR) {
+        for (size_t i = 0; i < n->n; i++) {
+            check_tmpl_refs(rc, n->items[i]);
+        }
+        return;
+    }
+    if (!memmem(n->str, n->len, "${{", 3)) {
+        return;
+    }
+    v = json_stringn(n->str, n->len);
+    if (v && weir_tmpl_compile(v, &t, &err) == WEIR_OK) {
+        rc->node = n;
+        rc->base = 0;
+        weir_tmpl_foreach_ref(t, check_ref, rc);
+    }
+    weir_tmpl_free(t);
+    json_decref(v);
+}
+
+/* The references of an `if:` or `until:` (see weir__cond_from_node: either
+ * "${{ e }}" or a bare e); offsets count from e. */
+static void check_cond_refs(struct refctx *rc, const struct weir_expr *e,
+                            const struct weir_ynode *n)
+{
+    int scalar = n && n->kind == WEIR_YNODE_SCALAR;
+    size_t start = scalar ? strspn(n->str, " \t") : 0;
+
+    rc->node = n;
+    rc->base = scalar && !strncmp(n->str + start, "${{", 3) ? start + 3 : 0;
+    weir_expr_foreach_ref(e, check_ref, rc);
 }
 
 static void check_refs(struct weir_load *ld, size_t i, const json_t *ids, unsigned *seen)
 {
     struct weir_pstep *s = &ld->p->steps[i];
     const struct weir_ynode *n = ld->ls[i].node;
-    struct refctx rc = { ld, ids, i, "with", NULL, seen };
+    struct refctx rc = { ld, ids, i, "with", NULL, 0, seen };
 
-    rc.node = ld->ls[i].with_node ? ld->ls[i].with_node : n;
+    /* only values that compiled: the others have their error already */
     if (s->with) {
-        weir_tmpl_foreach_ref(s->with, check_ref, &rc);
+        check_tmpl_refs(&rc, ld->ls[i].with_node);
     }
     rc.key = "if";
-    rc.node = weir_ynode_get(n, "if");
     if (s->cond) {
-        weir_expr_foreach_ref(s->cond, check_ref, &rc);
+        check_cond_refs(&rc, s->cond, weir_ynode_get(n, "if"));
     }
     rc.key = "for_each";
-    rc.node = weir_ynode_get(n, "for_each");
     if (s->for_each) {
-        weir_tmpl_foreach_ref(s->for_each, check_ref, &rc);
+        check_tmpl_refs(&rc, weir_ynode_get(n, "for_each"));
     }
     rc.key = "approval";
-    rc.node = weir_ynode_get(n, "approval");
     if (s->approval) {
-        weir_tmpl_foreach_ref(s->approval, check_ref, &rc);
+        check_tmpl_refs(&rc, weir_ynode_get(n, "approval"));
     }
     rc.key = "until";
-    rc.node = weir_ynode_get(n, "repeat");
     if (s->until) {
-        weir_expr_foreach_ref(s->until, check_ref, &rc);
+        check_cond_refs(&rc, s->until, weir_ynode_get(weir_ynode_get(n, "repeat"), "until"));
     }
 }
 

@@ -125,7 +125,10 @@ struct weir_tmpl *weir__tmpl_from_node(struct weir_load *ld, const struct weir_y
     }
     if (weir_tmpl_compile(v, &t, &err) < 0) {
         const struct weir_ynode *at = node_at_pointer(n, err.path);
-        weir_diags_add(ld->diags, ld->p->file, at ? at->line : n->line, col_at(at, err.offset),
+        if (!at) {
+            at = n; /* the pointer was cut short (very long keys): the whole value */
+        }
+        weir_diags_add(ld->diags, ld->p->file, at->line, col_at(at, err.offset),
                        "invalid expression: %s", weir_error_last());
         t = NULL;
     }
@@ -149,13 +152,19 @@ struct weir_expr *weir__cond_from_node(struct weir_load *ld, const struct weir_y
     end = s + n->len;
     start = strspn(s, " \t");
     if (!strncmp(s + start, "${{", 3)) {
-        const char *close = strstr(s + start, "}}");
-        if (!close || close + 2 + strspn(close + 2, " \t\n") != end) {
+        /* the expression ends at the last "}}": a string literal inside may
+         * hold "}}" too ("${{ x == '}}' }}") */
+        size_t tail = n->len;
+        while (tail > start && (s[tail - 1] == ' ' || s[tail - 1] == '\t' || s[tail - 1] == '\n')) {
+            tail--;
+        }
+        if (tail < start + 5 || memcmp(s + tail - 2, "}}", 2) ||
+            memmem(s + start + 3, tail - 2 - (start + 3), "${{", 3)) {
             weir__perr(ld, n, "'%s' must be exactly one ${{ ... }} expression", key);
             return NULL;
         }
         s += start + 3;
-        end = close;
+        end = n->str + tail - 2;
         start = start + 3;
     }
     else {
@@ -221,13 +230,17 @@ static void parse_retry(struct weir_load *ld, struct weir_pstep *s, const struct
         goto done;
     }
     at = n->kind == WEIR_YNODE_MAP && weir_ynode_get(n, "max") ? weir_ynode_get(n, "max") : n;
-    if (!json_int_in(max, 0, 100)) {
+    if (!max) {
+        weir__perr(ld, n, "'retry' needs 'max', the number of retries (0 to 100)");
+    }
+    else if (!json_int_in(max, 0, 100)) {
         weir__perr(ld, at, "retry max must be an integer from 0 to 100");
     }
     else {
         s->retry.max = (int)json_integer_value(max);
     }
-    if (backoff && strcmp(backoff, "fixed") && strcmp(backoff, "exponential")) {
+    if (json_object_get(v, "backoff") &&
+        (!backoff || (strcmp(backoff, "fixed") && strcmp(backoff, "exponential")))) {
         weir__perr(ld, weir_ynode_get(n, "backoff"), "retry backoff must be 'fixed' or 'exponential'");
     }
     s->retry.exponential = backoff && !strcmp(backoff, "exponential");
@@ -329,8 +342,10 @@ static void parse_with(struct weir_load *ld, struct weir_lstep *ls, const struct
 
 static void parse_for_each(struct weir_load *ld, struct weir_pstep *s, const struct weir_ynode *n)
 {
-    if (!(is_scalar(n) || n->kind == WEIR_YNODE_SEQ)) {
-        weir__perr(ld, n, "'for_each' must be a list or an expression giving a list");
+    /* a scalar without ${{ is a constant string or number, never a list */
+    if (!(n->kind == WEIR_YNODE_SEQ || (is_scalar(n) && memmem(n->str, n->len, "${{", 3)))) {
+        weir__perr(ld, n, "'for_each' must be a list or an expression giving a list, such as "
+                   "[a, b] or \"${{ steps.tables.output }}\"");
         return;
     }
     s->for_each = weir__tmpl_from_node(ld, n);
@@ -446,6 +461,10 @@ static int add_step(struct weir_load *ld, struct weir_lstep **out)
             return -1;
         }
         ld->cap = cap;
+        /* the steps moved: re-point the loader's view of each one */
+        for (size_t i = 0; i < p->nsteps; i++) {
+            ld->ls[i].s = &p->steps[i];
+        }
     }
     memset(&p->steps[p->nsteps], 0, sizeof(p->steps[0]));
     memset(&ld->ls[p->nsteps], 0, sizeof(ld->ls[0]));
@@ -479,10 +498,11 @@ static void parse_step(struct weir_load *ld, const struct weir_ynode *n, long pa
     ls->s->parent = parent;
     unknown_keys(ld, n, "a step", step_keys);
     id = weir_ynode_get(n, "id");
-    if (!id || !is_scalar(id) || !valid_id(id->str)) {
+    /* a non-scalar id is reported by parse_key */
+    if (!id || (is_scalar(id) && !valid_id(id->str))) {
         weir__perr(ld, id ? id : n, id ? "step id '%s' must match [A-Za-z_][A-Za-z0-9_]* (ids are "
                    "used in expressions as steps.<id>)" : "step has no 'id'%s; give it a unique id",
-                   id && is_scalar(id) ? id->str : "");
+                   id ? id->str : "");
     }
     ls->s->id = strdup(id && is_scalar(id) ? id->str : "?");
     if (set_kind(ld, ls->s, n) == 0) {
@@ -510,19 +530,38 @@ static void parse_steps(struct weir_load *ld, const struct weir_ynode *seq, long
         weir__perr(ld, seq, "'steps' must be a non-empty list of steps");
         return;
     }
-    if (++ld->depth > 16) {
-        weir__perr(ld, seq, "repeat groups nest deeper than 16 levels");
+    /* ld->depth counts enclosing repeat groups; the top-level list is none */
+    if (parent >= 0 && ld->depth >= 16) {
+        weir__perr(ld, ld->ls[parent].node, "repeat groups nest deeper than 16 levels (group "
+                   "'%s'); flatten the loops", ld->p->steps[parent].id);
+        return;
     }
-    else {
-        for (size_t i = 0; i < seq->n; i++) {
-            parse_step(ld, seq->items[i], parent);
-        }
+    ld->depth += parent >= 0;
+    for (size_t i = 0; i < seq->n; i++) {
+        parse_step(ld, seq->items[i], parent);
     }
-    ld->depth--;
+    ld->depth -= parent >= 0;
 }
 
 /* ------------------------------------------------------------------ */
 /* top level                                                           */
+
+/* types[] is in the order of enum weir_param_type. A null default is the
+ * same as none. */
+static void check_default(struct weir_load *ld, const char *name, const struct weir_ynode *d,
+                          const json_t *decl, const char *type, const char *const *types)
+{
+    const json_t *def = json_object_get(decl, "default");
+    size_t t = 0;
+
+    while (strcmp(types[t], type)) {
+        t++;
+    }
+    if (def && !json_is_null(def) && !weir_param_type_matches((enum weir_param_type)t, def)) {
+        weir__perr(ld, weir_ynode_get(d, "default"), "default of param '%s' must be %s, the param's "
+                   "type; fix the default or the type", name, type);
+    }
+}
 
 static void parse_params(struct weir_load *ld, const struct weir_ynode *n)
 {
@@ -557,6 +596,9 @@ static void parse_params(struct weir_load *ld, const struct weir_ynode *n)
             weir__perr(ld, weir_ynode_get(d, "type"), "param type '%s' is unknown; use one of any, "
                        "string, integer, number, boolean, object, array", type);
         }
+        else {
+            check_default(ld, n->keys[i]->str, d, decl, type, types);
+        }
         if (json_object_get(decl, "required") && !json_is_boolean(json_object_get(decl, "required"))) {
             weir__perr(ld, weir_ynode_get(d, "required"), "'required' must be true or false");
         }
@@ -578,11 +620,21 @@ static void parse_top(struct weir_load *ld, const struct weir_ynode *root)
         weir__perr(ld, v, "unsupported pipeline version '%s'; this weir reads version 1",
                    is_scalar(v) ? v->str : "?");
     }
-    if ((v = weir_ynode_get(root, "name")) != NULL && is_scalar(v)) {
-        ld->p->name = strdup(v->str);
+    if ((v = weir_ynode_get(root, "name")) != NULL) {
+        if (is_scalar(v)) {
+            ld->p->name = strdup(v->str);
+        }
+        else {
+            weir__perr(ld, v, "'name' must be a string");
+        }
     }
-    if ((v = weir_ynode_get(root, "description")) != NULL && is_scalar(v)) {
-        ld->p->description = strdup(v->str);
+    if ((v = weir_ynode_get(root, "description")) != NULL) {
+        if (is_scalar(v)) {
+            ld->p->description = strdup(v->str);
+        }
+        else {
+            weir__perr(ld, v, "'description' must be a string");
+        }
     }
     if ((v = weir_ynode_get(root, "params")) != NULL) {
         parse_params(ld, v);
@@ -593,6 +645,16 @@ static void parse_top(struct weir_load *ld, const struct weir_ynode *root)
         return;
     }
     parse_steps(ld, v, -1);
+}
+
+/* Appends a load's own diagnostics to the caller's list. */
+static void move_diags(struct weir_diags *to, struct weir_diags *from)
+{
+    for (size_t i = 0; i < from->n; i++) {
+        weir_diags_add(to, from->v[i].file, from->v[i].line, from->v[i].col, "%s", from->v[i].msg);
+    }
+    to->dropped += from->dropped;
+    weir_diags_free(from);
 }
 
 static char *stem_of(const char *file)
@@ -614,8 +676,10 @@ int weir_pipeline_load(const char *file, const char *text, size_t len, const str
     struct weir_load ld;
     struct weir_ynode *root = NULL;
     struct weir_pipeline *p = calloc(1, sizeof(*p));
-    size_t before = diags->n + diags->dropped;
-    int rc;
+    /* this load's own list: the checks count what this file produced, and
+     * the caller's list may hold other files' diagnostics */
+    struct weir_diags local = { 0 };
+    int rc = WEIR_OK;
 
     memset(&ld, 0, sizeof(ld));
     if (!p) {
@@ -631,12 +695,13 @@ int weir_pipeline_load(const char *file, const char *text, size_t len, const str
     }
     memcpy(p->source, text, len);
     p->source[len] = '\0';
-    ld = (struct weir_load){ .p = p, .cfg = cfg, .target = target, .plugins = plugins, .diags = diags };
-    if ((rc = weir_ydoc_parse(text, len, file, &root, diags)) < 0) {
+    ld = (struct weir_load){ .p = p, .cfg = cfg, .target = target, .plugins = plugins,
+                             .diags = &local };
+    if (weir_ydoc_parse(text, len, file, &root, &local) < 0) {
         goto done;
     }
     if (!root || root->kind != WEIR_YNODE_MAP) {
-        weir_diags_add(diags, file, root ? root->line : 1, root ? root->col : 1,
+        weir_diags_add(&local, file, root ? root->line : 1, root ? root->col : 1,
                        "a pipeline is a mapping with 'version: 1', 'name' and 'steps'");
         goto done;
     }
@@ -647,12 +712,17 @@ int weir_pipeline_load(const char *file, const char *text, size_t len, const str
     weir__pipeline_check(&ld);
 
 done:
+    for (size_t i = 0; ld.ls && i < p->nsteps; i++) {
+        free(ld.ls[i].needs_nodes);
+    }
     free(ld.ls);
     weir_ynode_free(root);
-    if (diags->n + diags->dropped > before) {
+    if (local.n + local.dropped > 0) {
         weir_pipeline_free(p);
-        return weir_diags_to_error(diags);
+        rc = weir_diags_to_error(&local);
+        move_diags(diags, &local);
+        return rc;
     }
     *out = p;
-    return WEIR_OK;
+    return rc;
 }

@@ -14,7 +14,20 @@
 #include "run_pool.h"
 #include "state.h"
 
+/*
+ * Cancellation. weir_run_cancel_all() only sets a flag (signal-safe). Every
+ * run watches it: steps not yet started end "cancelled", running steps see it
+ * through ctx->cancel, no retry is attempted. The request is consumed when the
+ * last active run of the process ends, so a later run (the next test, a
+ * long-lived server) starts clean; a cancelled run keeps reporting itself
+ * cancelled through cancel_latched. A request made while no run is active is
+ * kept for the next run, so a Ctrl-C during pipeline loading is not lost.
+ */
+#define CANCEL_POLL_MS 50
+
 static atomic_int cancel_requested;
+static atomic_int active_runs;
+static const atomic_int cancel_latched = 1;
 
 void weir_run_cancel_all(void)
 {
@@ -141,7 +154,8 @@ static void submit(struct run *r, size_t i, json_t *input, long item)
     job->ctx = r->ctx_proto;
     job->ctx.step_id = s->id;
     r->inflight++;
-    weir_pool_submit(r->pool, job);
+    job->next = r->batch;
+    r->batch = job;
 }
 
 static void start_items(struct run *r, size_t i)
@@ -172,7 +186,10 @@ static void start_items(struct run *r, size_t i)
         json_t *input = NULL;
         json_array_append_new(n->results, json_null());
         if (s->with && eval_tmpl(r, i, s->with, item, (long)k, &input) < 0) {
-            n->item_error = strdup(weir_error_last());
+            /* the first failing item names the error, as in finish_item */
+            if (!n->item_error && asprintf(&n->item_error, "item %zu: with: %s", k, weir_error_last()) < 0) {
+                n->item_error = NULL;
+            }
             n->pending_items--;
             continue;
         }
@@ -478,7 +495,16 @@ static int64_t run_due_retries(struct run *r)
 
     while (*pp) {
         struct weir_job *job = *pp;
-        if (job->due_ms <= now || atomic_load(&cancel_requested)) {
+        if (atomic_load(&cancel_requested)) {
+            /* the attempt that was waiting never runs */
+            *pp = job->next;
+            job->attempt--;
+            job->rc = WEIR_ECANCELLED;
+            job->error = strdup("run cancelled while waiting to retry");
+            job_done(r, job);
+            continue;
+        }
+        if (job->due_ms <= now) {
             *pp = job->next;
             weir_pool_submit(r->pool, job);
             continue;
@@ -494,28 +520,82 @@ static int64_t run_due_retries(struct run *r)
 /* ------------------------------------------------------------------ */
 /* the loop                                                            */
 
+/* Hands the jobs started in this pass to the pool, in the order they were
+ * started (submit() pushes them onto r->batch). */
+/* Hands this pass's jobs to the pool in start order, or runs a lone job on
+ * this thread: with nothing else in flight no one could use a worker's time
+ * meanwhile, and it saves two thread handoffs per step of a chain. Returns
+ * non-zero when it ran a job here (so the caller looks for ready steps again). */
+static int hand_out(struct run *r)
+{
+    struct weir_job *job = r->batch, *ordered = NULL;
+
+    r->batch = NULL;
+    while (job) {
+        struct weir_job *next = job->next;
+        job->next = ordered;
+        ordered = job;
+        job = next;
+    }
+    if (ordered && !ordered->next && r->inflight == 1 && !r->retries) {
+        weir_job_execute(ordered);
+        job_done(r, ordered);
+        return 1;
+    }
+    while (ordered) {
+        struct weir_job *next = ordered->next;
+        weir_pool_submit(r->pool, ordered);
+        ordered = next;
+    }
+    return 0;
+}
+
 void weir__run_loop(struct run *r)
 {
+    int cancelled;
+
+    atomic_fetch_add(&active_runs, 1);
+    r->ctx_proto.cancel = &cancel_requested;
     for (;;) {
-        int64_t wait;
+        int64_t wait, first;
         struct weir_job *done;
-        while (start_ready(r) + close_groups(r) > 0) {
-        }
+        do {
+            while (start_ready(r) + close_groups(r) > 0) {
+            }
+        } while (hand_out(r));
         wait = run_due_retries(r);
         if (r->inflight == 0) {
             break;
         }
-        done = weir_pool_collect(r->pool, wait);
+        /* a cancel must not wait out a long retry delay */
+        if (wait > CANCEL_POLL_MS) {
+            wait = CANCEL_POLL_MS;
+        }
+        /* before blocking for long, let other processes see finished steps */
+        first = json_array_size(r->unsaved) && (wait < 0 || wait > WEIR_RUN_FLUSH_MS)
+                    ? WEIR_RUN_FLUSH_MS : wait;
+        done = weir_pool_collect(r->pool, first);
+        if (!done && first != wait) {
+            weir__run_flush(r, 1);
+            done = weir_pool_collect(r->pool, wait < 0 ? -1 : wait - first);
+        }
         while (done) {
             struct weir_job *next = done->next;
             job_done(r, done);
             done = next;
         }
     }
-    for (size_t i = 0; i < r->p->nsteps; i++) {
-        if (r->nodes[i].state != N_DONE && atomic_load(&cancel_requested)) {
+    cancelled = atomic_load(&cancel_requested);
+    for (size_t i = 0; i < r->p->nsteps && cancelled; i++) {
+        if (r->nodes[i].state != N_DONE) {
             node_finish(r, i, "cancelled", NULL, "run cancelled");
         }
+    }
+    if (cancelled) {
+        r->ctx_proto.cancel = &cancel_latched;
+    }
+    if (atomic_fetch_sub(&active_runs, 1) == 1 && cancelled) {
+        atomic_store(&cancel_requested, 0);
     }
 }
 
@@ -535,7 +615,7 @@ enum weir_run_status weir__run_outcome(const struct run *r)
             failed = 1;
         }
     }
-    if (cancelled || atomic_load(&cancel_requested)) {
+    if (cancelled || (r->ctx_proto.cancel && atomic_load(r->ctx_proto.cancel))) {
         return WEIR_RUN_CANCELLED;
     }
     if (failed) {

@@ -138,14 +138,44 @@ static json_t *result_fields(const struct node *n)
     return f;
 }
 
+/* Step records are written behind, in groups: one commit per step would
+ * cost more than the step. A crash loses at most the last ~50 ms of records,
+ * and a resume re-runs those steps. */
+void weir__run_flush(struct run *r, int force)
+{
+    size_t k;
+    json_t *rec;
+
+    if (!r->st || !json_array_size(r->unsaved) ||
+        (!force && weir_now_mono_ms() - r->saved_ms < WEIR_RUN_FLUSH_MS)) {
+        return;
+    }
+    weir_state_batch_begin(r->st);
+    json_array_foreach(r->unsaved, k, rec) {
+        weir_state_step_put(r->st, r->id, json_string_value(json_object_get(rec, "step")),
+                            json_string_value(json_object_get(rec, "status")),
+                            (int)json_integer_value(json_object_get(rec, "attempts")),
+                            json_object_get(rec, "output"),
+                            json_string_value(json_object_get(rec, "error")),
+                            json_integer_value(json_object_get(rec, "started_ms")),
+                            json_integer_value(json_object_get(rec, "ended_ms")));
+    }
+    if (weir_state_batch_end(r->st) < 0) {
+        fprintf(stderr, "weir: saving run state: %s\n", weir_error_last());
+    }
+    json_array_clear(r->unsaved);
+    r->saved_ms = weir_now_mono_ms();
+}
+
 void weir__run_record(struct run *r, size_t i)
 {
     const struct node *n = &r->nodes[i];
 
-    if (r->st) {
-        weir_state_step_put(r->st, r->id, r->p->steps[i].id, n->status, n->attempts, n->output, n->error,
-                            n->started_wall, n->ended_wall);
-    }
+    json_array_append_new(r->unsaved, json_pack("{s:s,s:s,s:i,s:O,s:s?,s:I,s:I}", "step",
+                          r->p->steps[i].id, "status", n->status, "attempts", n->attempts, "output",
+                          n->output, "error", n->error, "started_ms", (json_int_t)n->started_wall,
+                          "ended_ms", (json_int_t)n->ended_wall));
+    weir__run_flush(r, 0);
     if (n->error) {
         weir__run_event(r, "error", i, json_pack("{s:s,s:s}", "status", n->status, "error", n->error));
     }
@@ -160,6 +190,7 @@ void weir__run_request_approval(struct run *r, size_t i, const json_t *shown)
     const char *msg = json_string_value(json_object_get(shown, "message"));
     json_t *show = json_object_get(shown, "show");
 
+    weir__run_flush(r, 1); /* the approval refers to the steps before it */
     if (r->st) {
         weir_state_approval_request(r->st, r->id, r->p->steps[i].id, msg ? msg : "approve to continue",
                                     show, weir_now_wall_ms());
@@ -235,6 +266,8 @@ int weir__run_init(struct run *r, struct weir_runtime *rt, const struct weir_run
     r->progress = opts->progress;
     r->seed = (unsigned)(time(NULL) ^ getpid());
     r->steps_scope = json_object();
+    r->unsaved = json_array();
+    r->saved_ms = weir_now_mono_ms();
     r->env = env_snapshot(rt->cfg);
     r->nodes = calloc(r->p->nsteps ? r->p->nsteps : 1, sizeof(*r->nodes));
     if (!r->nodes || !r->steps_scope || !r->env) {
@@ -320,6 +353,7 @@ static void run_free(struct run *r)
     json_decref(r->run_info);
     json_decref(r->steps_scope);
     json_decref(r->decisions);
+    json_decref(r->unsaved);
 }
 
 /* ------------------------------------------------------------------ */
@@ -364,6 +398,7 @@ int weir_run_execute(struct weir_runtime *rt, const struct weir_run_opts *opts, 
     weir__run_event(&r, "start", (size_t)-1, json_pack("{s:s,s:s,s:O,s:b}", "pipeline", r.p->name,
                     "target", r.target, "params", r.params, "resumed", opts->resume != NULL));
     weir__run_loop(&r);
+    weir__run_flush(&r, 1);
     outcome = weir__run_outcome(&r);
     weir_state_run_set_status(r.st, r.id, outcome_name(outcome), weir_now_wall_ms());
     weir__run_event(&r, "end", (size_t)-1, json_pack("{s:s,s:I}", "status", outcome_name(outcome),

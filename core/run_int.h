@@ -55,6 +55,9 @@ struct run {
     FILE *progress;
     int inflight;           /* jobs submitted or waiting to retry */
     struct weir_job *retries;
+    struct weir_job *batch;   /* jobs started in this pass, not yet handed out */
+    json_t *unsaved;          /* step records not yet written to state */
+    int64_t saved_ms;         /* monotonic time of the last state flush */
     unsigned seed;
 };
 
@@ -67,8 +70,12 @@ json_t *weir__run_scope(const struct run *r, size_t i, const json_t *item, long 
 void weir__run_loop(struct run *r);
 enum weir_run_status weir__run_outcome(const struct run *r);
 
-/* Persists a finished step, logs its events and prints progress. */
+/* Queues a finished step for state, logs its events and prints progress. */
 void weir__run_record(struct run *r, size_t i);
+/* Writes queued step records in one transaction (always when force, else
+ * only if the last flush is WEIR_RUN_FLUSH_MS old). */
+void weir__run_flush(struct run *r, int force);
+#define WEIR_RUN_FLUSH_MS 50
 /* Appends an event (fields stolen, may be NULL). */
 void weir__run_event(struct run *r, const char *event, size_t step, json_t *fields);
 /* Stores a pending approval with what the approver should see. */

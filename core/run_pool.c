@@ -35,17 +35,23 @@ void weir_job_free(struct weir_job *job)
 static int run_lua(struct weir_job *job)
 {
     struct weir_lua_limits lim = job->lua;
+    const char *name = job->ps->lua_name ? job->ps->lua_name : "lua";
     int64_t left = job->ctx.deadline_ms ? job->ctx.deadline_ms - weir_now_mono_ms() : 0;
 
     /* the step's timeout is the tighter budget when it is shorter */
     if (job->ctx.deadline_ms && (lim.time_budget_ms == 0 || left < lim.time_budget_ms)) {
         lim.time_budget_ms = left > 0 ? left : 1;
     }
-    return weir_lua_run(job->ps->lua_name ? job->ps->lua_name : "=lua", job->ps->lua_src,
-                        job->ps->lua_len, job->input, job->lua_ctx, &lim, &job->output);
+    /* weir_lua_run wants a plain name (it adds Lua's '@'); the loader's
+     * names carry a '=' that would otherwise show in every message */
+    if (name[0] == '=') {
+        name++;
+    }
+    return weir_lua_run(name, job->ps->lua_src, job->ps->lua_len, job->input, job->lua_ctx, &lim,
+                        &job->output);
 }
 
-static void execute(struct weir_job *job)
+void weir_job_execute(struct weir_job *job)
 {
     int64_t t0 = weir_now_mono_ms();
 
@@ -62,7 +68,9 @@ static void execute(struct weir_job *job)
     if (job->ctx.deadline_ms && weir_now_mono_ms() > job->ctx.deadline_ms && job->rc == WEIR_OK) {
         job->rc = WEIR_ETIMEOUT;
     }
-    if (job->rc == WEIR_ETIMEOUT) {
+    /* only the step's own timeout is reworded; another one (the Lua budget
+     * of weir.yaml, a plugin's limit) keeps the message that names it */
+    if (job->rc == WEIR_ETIMEOUT && job->ctx.deadline_ms && weir_now_mono_ms() >= job->ctx.deadline_ms) {
         weir_error_set(WEIR_ETIMEOUT, "timed out after %lld ms (timeout %lld ms)",
                        (long long)job->duration_ms, (long long)job->ps->timeout_ms);
     }
@@ -93,7 +101,7 @@ static void *worker(void *arg)
         }
         pthread_mutex_unlock(&pool->mu);
         job->next = NULL;
-        execute(job);
+        weir_job_execute(job);
         pthread_mutex_lock(&pool->mu);
         if (pool->finished_tail) {
             pool->finished_tail->next = job;

@@ -46,6 +46,10 @@ struct weir_job *weir_pool_collect(struct weir_pool *pool, int64_t wait_ms);
 /* Stops the threads after the queued jobs have run. */
 void weir_pool_stop(struct weir_pool *pool);
 
+/* Runs a job on the calling thread (workers use it; so does the scheduler
+ * when a job is the only work there is, to save two thread handoffs). */
+void weir_job_execute(struct weir_job *job);
+
 void weir_job_free(struct weir_job *job);
 
 #endif

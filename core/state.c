@@ -128,6 +128,7 @@ struct weir_state {
     sqlite3 *db;
     char *path;
     sqlite3_stmt *stmt[S_COUNT];
+    bool in_batch;  /* inside weir_state_batch_begin/end: one outer transaction */
 };
 
 /* How a column becomes a JSON value in the objects handed out. */
@@ -452,7 +453,14 @@ static int bind_ms(sqlite3_stmt *s, int i, int64_t ms)
 
 static int begin(struct weir_state *st, bool write)
 {
-    sqlite3_stmt *s = use(st, write ? S_BEGIN_WRITE : S_BEGIN_READ);
+    sqlite3_stmt *s;
+
+    /* inside a batch each call is a savepoint, so a failed call still
+     * undoes only itself */
+    if (st->in_batch) {
+        return exec(st, "SAVEPOINT op", "starting a savepoint");
+    }
+    s = use(st, write ? S_BEGIN_WRITE : S_BEGIN_READ);
 
     if (sqlite3_step(s) != SQLITE_DONE) {
         return db_error(st, "starting a transaction");
@@ -467,6 +475,13 @@ static int finish(struct weir_state *st, int rc)
     /* A statement left mid-result would keep its read open past the end. */
     for (int i = 0; i < S_COUNT; i++) {
         sqlite3_reset(st->stmt[i]);
+    }
+    if (st->in_batch) {
+        if (rc < 0) {
+            sqlite3_exec(st->db, "ROLLBACK TO op", NULL, NULL, NULL);
+        }
+        sqlite3_exec(st->db, "RELEASE op", NULL, NULL, NULL);
+        return rc;
     }
     if (rc >= 0 && sqlite3_step(st->stmt[S_COMMIT]) != SQLITE_DONE) {
         rc = db_error(st, "committing");
@@ -980,4 +995,27 @@ int weir_state_approvals_list(struct weir_state *st, const char *run_id, int pen
 cleanup:
     json_decref(list);
     return rc;
+}
+
+int weir_state_batch_begin(struct weir_state *st)
+{
+    int rc;
+
+    if (st->in_batch) {
+        return weir_error_set(WEIR_EINVALID, "state database %s: batch already open", st->path);
+    }
+    if ((rc = begin(st, true)) < 0) {
+        return rc;
+    }
+    st->in_batch = true;
+    return WEIR_OK;
+}
+
+int weir_state_batch_end(struct weir_state *st)
+{
+    if (!st->in_batch) {
+        return WEIR_OK;
+    }
+    st->in_batch = false;
+    return finish(st, WEIR_OK);
 }

@@ -1,10 +1,11 @@
 /*
  * state.h - durable run state in SQLite (DESIGN §8): runs, steps, approvals.
  *
- * The database is <workspace>/state.db, in WAL mode with synchronous=FULL;
- * every function below is one transaction, so a crash (kill -9, power loss)
- * at any point leaves the database consistent: either the whole write is
- * there or none of it. Other processes may read and write concurrently (the
+ * The database is <workspace>/state.db, in WAL mode with synchronous=NORMAL;
+ * every function below is one transaction, so a crash at any point leaves
+ * the database consistent: either the whole write is there or none of it. A
+ * killed process loses nothing committed; a power cut may lose the last
+ * commits (never corrupting the file), and a resume then re-runs those steps. Other processes may read and write concurrently (the
  * CLI approving a run while another lists runs): a busy database is waited on
  * for up to 10 s. One handle is used by one thread at a time.
  *
@@ -83,5 +84,12 @@ int weir_state_approval_decide(struct weir_state *st, const char *run_id, const 
  * run_id NULL = all runs; pending_only non-zero = only "pending". */
 int weir_state_approvals_list(struct weir_state *st, const char *run_id, int pending_only,
                               json_t **out);
+
+/* Group commit: between batch_begin and batch_end every call above shares
+ * one transaction (each still all-or-nothing through a savepoint), so N
+ * writes cost one commit. Hold a batch only briefly: it keeps the database's
+ * write lock. batch_end commits. */
+int weir_state_batch_begin(struct weir_state *st);
+int weir_state_batch_end(struct weir_state *st);
 
 #endif

@@ -4,7 +4,8 @@
 # weir::sdk (plus LIBRARIES), so it exports nothing but its entry
 # weir_plugin_<name>_init. Inside the weir tree it lands next to the other
 # plugins and installs with them; out of tree it is built in the current
-# binary dir and installed to the plugin dir of the weir it was found with.
+# binary dir and installed to WEIR_PLUGIN_INSTALL_DIR, by default the plugin
+# dir of the weir it was found with (see weirConfig.cmake).
 function(weir_add_plugin name)
   cmake_parse_arguments(ARG "" "" "SOURCES;LIBRARIES" ${ARGN})
   if(NOT ARG_SOURCES)
@@ -12,7 +13,7 @@ function(weir_add_plugin name)
   endif()
   add_library(${name} MODULE ${ARG_SOURCES})
   set_target_properties(${name} PROPERTIES PREFIX "" OUTPUT_NAME "${name}"
-    C_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
+    C_VISIBILITY_PRESET hidden CXX_VISIBILITY_PRESET hidden VISIBILITY_INLINES_HIDDEN ON)
   target_link_libraries(${name} PRIVATE weir::sdk ${ARG_LIBRARIES})
   # weir refuses group- or world-writable plugins; a umask of 002 would
   # otherwise make every freshly built plugin unloadable.
