@@ -474,6 +474,41 @@ static bool add_member(struct to_json *c, json_t *o)
     return true;
 }
 
+static int cmp_keys(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Lua's table order depends on a per-state hash seed; outputs (and so run
+ * summaries and artifacts) must not. Takes o, returns it rebuilt in key order. */
+static json_t *sorted_keys(json_t *o)
+{
+    size_t n = json_object_size(o), i = 0;
+    const char **keys;
+    const char *key;
+    json_t *v, *out;
+
+    if (n < 2) {
+        return o;
+    }
+    keys = malloc(n * sizeof(*keys));
+    out = keys ? json_object() : NULL;
+    if (!out) {
+        free(keys);
+        return o; /* still valid JSON, merely unordered */
+    }
+    json_object_foreach(o, key, v) {
+        keys[i++] = key;
+    }
+    qsort(keys, n, sizeof(*keys), cmp_keys);
+    for (i = 0; i < n; i++) {
+        json_object_set(out, keys[i], json_object_get(o, keys[i]));
+    }
+    free(keys);
+    json_decref(o);
+    return out;
+}
+
 static json_t *object_to_json(struct to_json *c, int idx)
 {
     json_t *o = made(c, json_object());
@@ -491,7 +526,7 @@ static json_t *object_to_json(struct to_json *c, int idx)
             return NULL;
         }
     }
-    return o;
+    return sorted_keys(o);
 }
 
 static json_t *table_to_json(struct to_json *c, int idx)

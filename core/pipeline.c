@@ -98,18 +98,35 @@ static int text_indent_col(const char *text, int line)
  * "file:step" and line counts from the script's first line. The diagnostic
  * already points into the pipeline, so that prefix would only look like a
  * second, different position; keep the script line as a note. */
-static const char *lua_reason(const char *msg, int line, char *buf, size_t size)
+/* "file.yaml:9: unexpected symbol" -> "unexpected symbol": the diagnostic
+ * carries the position already. */
+static const char *lua_reason(const char *msg, int line)
 {
     char needle[32];
     const char *at;
 
     snprintf(needle, sizeof(needle), ":%d: ", line);
     at = line > 0 ? strstr(msg, needle) : NULL;
-    if (!at) {
-        return msg;
+    return at ? at + strlen(needle) : msg;
+}
+
+/* An inline script is stored behind as many newlines as it is deep into the
+ * pipeline file, so the line numbers Lua reports, when checking and when
+ * running, are lines of the pipeline file. */
+static char *pad_inline(const struct weir_ynode *n, size_t *len)
+{
+    int block = memchr(n->str, '\n', n->len) != NULL;
+    size_t pad = (size_t)(block ? n->line : n->line - 1);
+    char *src = malloc(pad + n->len + 1);
+
+    if (!src) {
+        return NULL;
     }
-    snprintf(buf, size, "%s (line %d of the script)", at + strlen(needle), line);
-    return buf;
+    memset(src, '\n', pad);
+    memcpy(src + pad, n->str, n->len);
+    src[pad + n->len] = '\0';
+    *len = pad + n->len;
+    return src;
 }
 
 static int is_lua_file_ref(const struct weir_ynode *n)
@@ -130,31 +147,18 @@ void weir__lua_load(struct weir_load *ld, struct weir_pstep *s, const struct wei
             free(path);
             return;
         }
-        if (asprintf(&s->lua_name, "=%s", n->str) < 0) {
-            s->lua_name = NULL;
-        }
+        s->lua_name = strdup(n->str);
     }
     else {
-        s->lua_src = strndup(n->str, n->len);
-        s->lua_len = n->len;
-        if (asprintf(&s->lua_name, "=%s:%s", ld->p->file, s->id) < 0) {
-            s->lua_name = NULL;
-        }
+        s->lua_src = pad_inline(n, &s->lua_len);
+        s->lua_name = strdup(ld->p->file);
     }
-    if (s->lua_src && weir_lua_check(s->lua_name ? s->lua_name : "=lua", s->lua_src, s->lua_len, &line) < 0) {
-        if (path) {
-            weir_diags_add(ld->diags, n->str, line, 1, "%s", weir_error_last());
-        }
-        else {
-            /* a block scalar's first line is the line after `lua: |`; point
-             * at the text of the failing line, not at the '|' */
-            int block = memchr(n->str, '\n', n->len) != NULL;
-            int at = (block ? n->line : n->line - 1) + (line > 0 ? line : 1);
-            int col = block ? text_indent_col(ld->p->source, at) : n->col;
-            char buf[1024];
-            weir_diags_add(ld->diags, ld->p->file, at, col, "lua: %s",
-                           lua_reason(weir_error_last(), line, buf, sizeof(buf)));
-        }
+    if (s->lua_src && s->lua_name && weir_lua_check(s->lua_name, s->lua_src, s->lua_len, &line) < 0) {
+        int block = !path && memchr(n->str, '\n', n->len) != NULL;
+        int at = path ? line : (line > 0 ? line : n->line);
+        int col = path ? 1 : block ? text_indent_col(ld->p->source, at) : n->col;
+        weir_diags_add(ld->diags, path ? n->str : ld->p->file, at, col, "lua: %s",
+                       lua_reason(weir_error_last(), line));
     }
     free(path);
 }

@@ -42,11 +42,6 @@ static int run_lua(struct weir_job *job)
     if (job->ctx.deadline_ms && (lim.time_budget_ms == 0 || left < lim.time_budget_ms)) {
         lim.time_budget_ms = left > 0 ? left : 1;
     }
-    /* weir_lua_run wants a plain name (it adds Lua's '@'); the loader's
-     * names carry a '=' that would otherwise show in every message */
-    if (name[0] == '=') {
-        name++;
-    }
     return weir_lua_run(name, job->ps->lua_src, job->ps->lua_len, job->input, job->lua_ctx, &lim,
                         &job->output);
 }

@@ -92,6 +92,21 @@ static int exit_for_status(enum weir_run_status st)
     }
 }
 
+/* Without progress lines (not a terminal) a failure must still say what. */
+static void print_failures(const json_t *summary)
+{
+    const char *id;
+    json_t *step;
+
+    json_object_foreach(json_object_get(summary, "steps"), id, step) {
+        const char *status = json_string_value(json_object_get(step, "status"));
+        if (status && !strcmp(status, "failed")) {
+            fprintf(stderr, "weir: step '%s' failed: %s\n", id,
+                    json_string_value(json_object_get(step, "error")));
+        }
+    }
+}
+
 /* Shared by `weir run` and `weir approvals approve` (which resumes). */
 int cli_execute(struct weir_runtime *rt, const struct weir_run_opts *opts, int json)
 {
@@ -114,6 +129,9 @@ int cli_execute(struct weir_runtime *rt, const struct weir_run_opts *opts, int j
         return rc == WEIR_EINVALID ? WEIR_EXIT_INVALID : cli_exit_for(rc);
     }
     weir_diags_free(&diags);
+    if (!opts->progress && st == WEIR_RUN_FAILED) {
+        print_failures(summary);
+    }
     if (json) {
         cli_print_json(summary);
     }
