@@ -230,7 +230,7 @@ static void today(char *buf, size_t size)
     struct tm tm;
 
     gmtime_r(&now, &tm);
-    snprintf(buf, size, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+    strftime(buf, size, "%Y-%m-%d", &tm);
 }
 
 static int valid_date(const char *d)
