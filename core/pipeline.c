@@ -289,9 +289,16 @@ int weir_pipeline_params(const struct weir_pipeline *p, const json_t *given, jso
 
     json_object_foreach((json_t *)given, key, v) {
         if (!json_object_get(p->params, key)) {
+            char names[512] = "";
+            const char *k;
+            json_t *d;
+            json_object_foreach(p->params, k, d) {
+                strncat(names, *names ? ", " : "", sizeof(names) - strlen(names) - 1);
+                strncat(names, k, sizeof(names) - strlen(names) - 1);
+            }
             json_decref(params);
             return weir_error_set(WEIR_EINVALID, "unknown param '%s'; pipeline '%s' declares: %s", key,
-                                  p->name, json_object_size(p->params) ? "see `weir validate`" : "none");
+                                  p->name, *names ? names : "none");
         }
     }
     json_object_foreach(p->params, key, decl) {

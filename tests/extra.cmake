@@ -65,3 +65,17 @@ if(WEIR_FUZZ)
     set_tests_properties(fuzz/${name} PROPERTIES TIMEOUT 180)
   endforeach()
 endif()
+
+# ---- cli/ -------------------------------------------------------------------
+# End-to-end tests of the `weir` command line as a user and a scheduler use
+# it: one bash script per area in cli/ (lib.sh holds their helpers), each in
+# its own temp project, run against the built weir (WEIR_WEIR_BIN).
+find_program(WEIR_BASH bash)
+if(WEIR_BASH)
+  file(GLOB WEIR_CLI_TESTS CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/cli/test_*.sh)
+  foreach(script ${WEIR_CLI_TESTS})
+    get_filename_component(name ${script} NAME_WE)
+    add_test(NAME cli/${name} COMMAND ${WEIR_BASH} ${script})
+    set_tests_properties(cli/${name} PROPERTIES ENVIRONMENT "${WEIR_TEST_ENV}" TIMEOUT 300)
+  endforeach()
+endif()

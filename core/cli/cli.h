@@ -35,6 +35,10 @@ int cli_runtime(const struct cli_common *c, struct weir_runtime **rt);
 /* Prints a JSON value to stdout, pretty, with a newline. */
 void cli_print_json(const json_t *v);
 
+/* Prints the diagnostics (or, when there are none, the last error) to
+ * stderr and frees them. */
+void cli_report(struct weir_diags *diags);
+
 /* Prints "weir: <last error>" to stderr. */
 void cli_error(const char *what);
 

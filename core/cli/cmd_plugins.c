@@ -53,6 +53,9 @@ int cli_plugins(int argc, char **argv)
     json_t *all;
 
     if (first < 0 || first != argc) {
+        if (first >= 0) {
+            fputs(usage, stderr);
+        }
         return WEIR_EXIT_USAGE;
     }
     if ((code = cli_runtime(&c, &rt)) != 0) {

@@ -107,6 +107,25 @@ static void print_failures(const json_t *summary)
     }
 }
 
+/* Without progress lines a paused run must still say how to go on: a
+ * scheduler's log is all its operator sees. */
+static void print_waiting(const json_t *summary)
+{
+    const char *run = json_string_value(json_object_get(summary, "run"));
+    const char *id;
+    json_t *step;
+
+    json_object_foreach(json_object_get(summary, "steps"), id, step) {
+        const char *status = json_string_value(json_object_get(step, "status"));
+        if (status && !strcmp(status, "waiting")) {
+            fprintf(stderr,
+                    "weir: run %s paused: step '%s' needs an approval: "
+                    "weir approvals approve %s %s (or reject / refine --comment TEXT)\n",
+                    run, id, run, id);
+        }
+    }
+}
+
 /* Shared by `weir run` and `weir approvals approve` (which resumes). */
 int cli_execute(struct weir_runtime *rt, const struct weir_run_opts *opts, int json)
 {
@@ -119,18 +138,18 @@ int cli_execute(struct weir_runtime *rt, const struct weir_run_opts *opts, int j
     signal(SIGTERM, on_signal);
     rc = weir_run_execute(rt, opts, &diags, &st, &summary);
     if (rc < 0) {
-        if (diags.n) {
-            weir_diags_print(&diags, stderr);
-        }
-        else {
-            cli_error(NULL);
-        }
-        weir_diags_free(&diags);
+        cli_report(&diags);
         return rc == WEIR_EINVALID ? WEIR_EXIT_INVALID : cli_exit_for(rc);
     }
     weir_diags_free(&diags);
     if (!opts->progress && st == WEIR_RUN_FAILED) {
         print_failures(summary);
+    }
+    if (!opts->progress && st == WEIR_RUN_PAUSED) {
+        print_waiting(summary);
+    }
+    if (!opts->progress && st == WEIR_RUN_CANCELLED) {
+        fprintf(stderr, "weir: run %s cancelled\n", json_string_value(json_object_get(summary, "run")));
     }
     if (json) {
         cli_print_json(summary);

@@ -35,19 +35,24 @@ void cli_print_json(const json_t *v)
     fputc('\n', stdout);
 }
 
+void cli_report(struct weir_diags *diags)
+{
+    if (diags->n) {
+        weir_diags_print(diags, stderr);
+    }
+    else {
+        cli_error(NULL);
+    }
+    weir_diags_free(diags);
+}
+
 int cli_runtime(const struct cli_common *c, struct weir_runtime **rt)
 {
     struct weir_diags diags = { 0 };
     int rc = weir_runtime_open(c->config, c->plugin_dir, rt, &diags);
 
     if (rc < 0) {
-        if (diags.n) {
-            weir_diags_print(&diags, stderr);
-        }
-        else {
-            cli_error(NULL);
-        }
-        weir_diags_free(&diags);
+        cli_report(&diags);
         return rc == WEIR_EINVALID ? WEIR_EXIT_INVALID : WEIR_EXIT_INTERNAL;
     }
     weir_diags_free(&diags);

@@ -42,6 +42,10 @@ int main(int argc, char **argv)
         return argc < 2 ? WEIR_EXIT_USAGE : WEIR_EXIT_OK;
     }
     if (!strcmp(argv[1], "version") || !strcmp(argv[1], "--version")) {
+        if (argc > 2 && (!strcmp(argv[2], "--help") || !strcmp(argv[2], "-h"))) {
+            fputs("usage: weir version\nprints the version of weir and of its plugin ABI\n", stdout);
+            return WEIR_EXIT_OK;
+        }
         printf("weir %s (plugin ABI %d.%d)\n", WEIR_VERSION, WEIR_ABI_MAJOR, WEIR_ABI_MINOR);
         return WEIR_EXIT_OK;
     }
