@@ -52,6 +52,7 @@ int cli_plugins(int argc, char **argv);
 int cli_plugin(int argc, char **argv);
 int cli_runs(int argc, char **argv);
 int cli_approvals(int argc, char **argv);
+int cli_catalog(int argc, char **argv);
 
 /* Parses the common options in argv (getopt_long), returning the index of
  * the first non-option argument, or -1 after printing a usage error.

@@ -18,6 +18,7 @@ static const char usage[] =
     "  plugin describe NAME            show a plugin's steps and params\n"
     "  runs list | runs show RUN       past runs from the state database\n"
     "  approvals list|show|approve|reject|refine   decide paused runs\n"
+    "  catalog list|show|infer         tables of the target's catalog; infer one from files\n"
     "  version                         print the version\n"
     "\n"
     "common options: --config FILE (weir.yaml), --workspace DIR, --plugin-dir DIR, --json\n"
@@ -35,6 +36,7 @@ int main(int argc, char **argv)
         { "run", cli_run },           { "validate", cli_validate }, { "graph", cli_graph },
         { "plugins", cli_plugins },   { "plugin", cli_plugin },     { "runs", cli_runs },
         { "approvals", cli_approvals },
+        { "catalog", cli_catalog },
     };
 
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
