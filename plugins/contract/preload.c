@@ -1,0 +1,8 @@
+/* preload.c - placeholder until this part lands: registers nothing. */
+#include "contract.h"
+
+int contract_register_preload(weir_registry *reg)
+{
+    (void)reg;
+    return WEIR_OK;
+}
