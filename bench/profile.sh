@@ -60,14 +60,16 @@ EOF
 now_ms() { date +%s%3N; }
 
 # Runs "$@" and sets secs and rss_kb (peak RSS) for it.
+# Returns the command's status (callers use `measure ... || fail`, where
+# set -e does not apply inside the function).
 measure() {
-    local t0 t1
+    local t0 t1 rc=0
     t0=$(now_ms)
     if [[ -x /usr/bin/time ]]; then
-        /usr/bin/time -v -o time.txt "$@" > run.out 2>&1
+        /usr/bin/time -v -o time.txt "$@" > run.out 2>&1 || rc=$?
         rss_kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' time.txt)
     else
-        python3 - "$@" > run.out 2>&1 <<'PY'
+        python3 - "$@" > run.out 2>&1 <<'PY' || rc=$?
 import resource, subprocess, sys
 subprocess.run(sys.argv[1:], check=True)
 print("maxrss_kb", resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
@@ -76,9 +78,10 @@ PY
     fi
     t1=$(now_ms)
     secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1000 }')
+    return $rc
 }
 
-measure "$weir" run profile.yaml || { cat run.out; exit 1; }
+measure "$weir" run profile.yaml || { echo "weir run failed:"; cat run.out; exit 1; }
 weir_secs=$secs
 printf 'weir engine.profile: %d rows, %.1f MB in %s s: %.0f rows/s, %.1f MB/s, peak RSS %.1f MB\n' \
     "$n" "$(awk -v b="$bytes" 'BEGIN { print b / 1e6 }')" "$secs" \

@@ -37,14 +37,16 @@ cmd_build() {
 }
 
 cmd_demo() {
+    local stamp
     cmd_build
+    stamp=$(mktemp)
     step "demo: weir run pipelines/demo.yaml, from examples/ (its weir.yaml: target local)"
     (cd examples && ../build/bin/weir run ../pipelines/demo.yaml --json)
     step "artifacts"
-    echo "workspace (run state, event logs, artifacts): examples/.weir/"
-    if [[ -d examples/.weir/artifacts ]]; then
-        find examples/.weir/artifacts -type f | sort
-    fi
+    echo "run state and event logs: examples/.weir/ (weir runs list, weir runs show RUN)"
+    echo "artifacts written by this run (store root examples/lake/):"
+    find examples/lake -type f -newer "$stamp" | sort
+    rm -f "$stamp"
 }
 
 # 1. build/: unit, runtime and plugin tests, the SDK headers as strict C99 and

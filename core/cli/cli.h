@@ -45,6 +45,17 @@ void cli_error(const char *what);
 /* Maps a weir error code to an exit code. */
 int cli_exit_for(int rc);
 
+/* Calls service.op of a target (NULL: the default target) through the
+ * runtime, exactly as a pipeline step `service.op` would run, with `with`
+ * (borrowed) as its input. Returns the op's weir code (WEIR_EINVALID when the
+ * target or the service does not resolve), the error set on failure. */
+int cli_service_call(struct weir_runtime *rt, const char *target, const char *service,
+                     const char *op, const json_t *with, json_t **out);
+
+/* The exit code for a failed service call: a missing table or file is a
+ * usage error (2), an invalid definition 3, a refused write or a timeout 1. */
+int cli_service_exit(int rc);
+
 int cli_run(int argc, char **argv);
 int cli_validate(int argc, char **argv);
 int cli_graph(int argc, char **argv);
@@ -53,6 +64,7 @@ int cli_plugin(int argc, char **argv);
 int cli_runs(int argc, char **argv);
 int cli_approvals(int argc, char **argv);
 int cli_catalog(int argc, char **argv);
+int cli_profile(int argc, char **argv);
 
 /* Parses the common options in argv (getopt_long), returning the index of
  * the first non-option argument, or -1 after printing a usage error.

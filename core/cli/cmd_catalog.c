@@ -6,10 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli.h"
-#include "ctx.h"
 #include "error.h"
 
 struct catalog_args {
@@ -75,31 +73,12 @@ static int on_opt(const char *name, const char *arg, void *payload)
     return 0;
 }
 
-static int exit_for(int rc)
-{
-    switch (rc) {
-    case WEIR_ENOTFOUND: return WEIR_EXIT_USAGE;
-    case WEIR_EINVALID: return WEIR_EXIT_INVALID;
-    case WEIR_EEXISTS:
-    case WEIR_EUSER:
-    case WEIR_ETIMEOUT: return WEIR_EXIT_FAILED;
-    default: return cli_exit_for(rc);
-    }
-}
-
 /* Calls catalog.<op> of the target with `with` (a new reference it takes);
  * on failure prints why and returns the exit code, else 0 with *out set. */
 static int call(struct weir_runtime *rt, const struct catalog_args *a, const char *op, json_t *with,
                 json_t **out)
 {
-    const char *target = a->target ? a->target : rt->cfg->default_target;
-    const json_t *services = weir_config_target(rt->cfg, target);
-    const struct weir_step_def *def;
-    struct weir_ctx ctx;
-    char date[16];
-    time_t now = time(NULL);
-    struct tm tm;
-    int rc, code = 0;
+    int rc;
 
     if (a->catalog_dir) {
         json_object_set_new(with, "catalog_dir", json_string(a->catalog_dir));
@@ -107,30 +86,14 @@ static int call(struct weir_runtime *rt, const struct catalog_args *a, const cha
     if (a->store_root && strcmp(op, "list_databases") && strcmp(op, "list_tables")) {
         json_object_set_new(with, "store_root", json_string(a->store_root));
     }
-    if (!services || (def = weir_service_resolve(rt->plugins, services, "catalog", op)) == NULL) {
-        cli_error(NULL);
-        code = WEIR_EXIT_INVALID;
-        goto done;
-    }
-    localtime_r(&now, &tm);
-    strftime(date, sizeof(date), "%Y-%m-%d", &tm);
-    ctx = (struct weir_ctx){ .run_id = "",
-                             .run_date = date,
-                             .target = target,
-                             .step_id = "catalog",
-                             .workspace = rt->cfg->workspace,
-                             .project = rt->cfg->project,
-                             .plugins = rt->plugins,
-                             .services = services };
-    if ((rc = weir_step_invoke(def, with, out, &ctx)) < 0) {
+    rc = cli_service_call(rt, a->target, "catalog", op, with, out);
+    json_decref(with);
+    if (rc < 0) {
         /* the service's messages name the operation or the table already */
         cli_error(NULL);
-        code = exit_for(rc);
+        return cli_service_exit(rc);
     }
-
-done:
-    json_decref(with);
-    return code;
+    return 0;
 }
 
 static const char *str(const json_t *obj, const char *key)

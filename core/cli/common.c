@@ -3,8 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli.h"
+#include "ctx.h"
 #include "error.h"
 
 #define MAX_OPTS 24
@@ -19,6 +21,50 @@ int cli_exit_for(int rc)
     }
 }
 
+int cli_service_exit(int rc)
+{
+    switch (rc) {
+    case WEIR_ENOTFOUND: return WEIR_EXIT_USAGE;
+    case WEIR_EINVALID: return WEIR_EXIT_INVALID;
+    case WEIR_EEXISTS:
+    case WEIR_EUSER:
+    case WEIR_ETIMEOUT: return WEIR_EXIT_FAILED;
+    default: return cli_exit_for(rc);
+    }
+}
+
+int cli_service_call(struct weir_runtime *rt, const char *target, const char *service,
+                     const char *op, const json_t *with, json_t **out)
+{
+    const json_t *services;
+    const struct weir_step_def *def;
+    struct weir_ctx ctx;
+    char date[16];
+    time_t now = time(NULL);
+    struct tm tm;
+
+    *out = NULL;
+    target = target ? target : rt->cfg->default_target;
+    services = weir_config_target(rt->cfg, target);
+    if (!services || (def = weir_service_resolve(rt->plugins, services, service, op)) == NULL) {
+        /* an unknown target or a service the target lacks is a config problem */
+        return WEIR_EINVALID;
+    }
+    /* the same context a pipeline step gets, minus a run: ops that resolve
+     * relative paths see the project directory, ops that date things see today */
+    localtime_r(&now, &tm);
+    strftime(date, sizeof(date), "%Y-%m-%d", &tm);
+    ctx = (struct weir_ctx){ .run_id = "",
+                             .run_date = date,
+                             .target = target,
+                             .step_id = service,
+                             .workspace = rt->cfg->workspace,
+                             .project = rt->cfg->project,
+                             .plugins = rt->plugins,
+                             .services = services };
+    return weir_step_invoke(def, with, out, &ctx);
+}
+
 void cli_error(const char *what)
 {
     if (what) {
@@ -31,7 +77,8 @@ void cli_error(const char *what)
 
 void cli_print_json(const json_t *v)
 {
-    json_dumpf(v, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY);
+    /* 15 significant digits: 0.1 prints as 0.1, not 0.10000000000000001 */
+    json_dumpf(v, stdout, JSON_INDENT(2) | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15));
     fputc('\n', stdout);
 }
 

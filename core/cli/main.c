@@ -19,6 +19,7 @@ static const char usage[] =
     "  runs list | runs show RUN       past runs from the state database\n"
     "  approvals list|show|approve|reject|refine   decide paused runs\n"
     "  catalog list|show|infer         tables of the target's catalog; infer one from files\n"
+    "  profile TABLE|PATH              column statistics of a table, a file or a folder\n"
     "  version                         print the version\n"
     "\n"
     "common options: --config FILE (weir.yaml), --workspace DIR, --plugin-dir DIR, --json\n"
@@ -36,7 +37,7 @@ int main(int argc, char **argv)
         { "run", cli_run },           { "validate", cli_validate }, { "graph", cli_graph },
         { "plugins", cli_plugins },   { "plugin", cli_plugin },     { "runs", cli_runs },
         { "approvals", cli_approvals },
-        { "catalog", cli_catalog },
+        { "catalog", cli_catalog },     { "profile", cli_profile },
     };
 
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {

@@ -99,7 +99,9 @@ static const struct weir_param_desc write_params[] = {
 /* Renders v with sorted keys and a trailing newline into a host-allocated buffer. */
 static int render(const json_t *v, int pretty, char **text, size_t *len)
 {
-    size_t flags = JSON_SORT_KEYS | JSON_ENCODE_ANY | (pretty ? JSON_INDENT(2) : JSON_COMPACT);
+    /* 15 significant digits keep artifacts readable (0.1, not 0.10000000000000001) */
+    size_t flags = JSON_SORT_KEYS | JSON_ENCODE_ANY | JSON_REAL_PRECISION(15) |
+                   (pretty ? JSON_INDENT(2) : JSON_COMPACT);
     size_t n = json_dumpb(v, NULL, 0, flags);
     char *buf;
 

@@ -183,8 +183,9 @@ static int write_content(struct writer *w, const json_t *body, const json_t *val
         const char *s = json_string_value(body);
         writer_put(w, s, json_string_length(body));
     }
-    else if (json_dump_callback(value, dump_cb, w,
-                                JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS) != 0) {
+    /* 15 significant digits keep artifacts readable (0.1, not 0.10000000000000001) */
+    else if (json_dump_callback(value, dump_cb, w, JSON_ENCODE_ANY | JSON_COMPACT | JSON_SORT_KEYS |
+                                                       JSON_REAL_PRECISION(15)) != 0) {
         if (w->rc >= 0) {
             w->rc = fs_host->error_set(WEIR_EINVALID, "%s: %s: the value cannot be encoded as JSON",
                                        OP, w->loc->uri);

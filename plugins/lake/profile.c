@@ -4,6 +4,8 @@
  * Memory is the reader's block plus fixed-size sketches per column, whatever
  * the number of rows. Output keys are in a fixed order and every value is a
  * function of the input alone, so equal data gives byte-identical JSON.
+ * The table is a catalog table (`table`) or, for files not in the catalog
+ * yet, an ad-hoc Glue-shaped `definition` such as catalog.infer's output.
  *
  * Output:
  *   {"table", "row_count", "files", "partitions": {key: [values profiled]},
@@ -23,10 +25,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog_int.h"
 #include "profile.h"
 
 static const struct weir_param_desc profile_params[] = {
-    { "table", WEIR_PARAM_STRING, 1, NULL, "table to profile, as \"database.table\"" },
+    { "table", WEIR_PARAM_STRING, 0, "null",
+      "table to profile, as \"database.table\" (required unless definition is given)" },
+    { "definition", WEIR_PARAM_OBJECT, 0, "null",
+      "an ad-hoc table in the Glue GetTable shape (e.g. catalog.infer's output) profiled instead "
+      "of a catalog table" },
     { "partitions", WEIR_PARAM_OBJECT, 0, "null",
       "partition key -> value or array of values to profile (default: all partitions)" },
     { "catalog_dir", WEIR_PARAM_STRING, 0, "\"catalog\"",
@@ -47,9 +54,9 @@ static const struct weir_param_desc profile_params[] = {
 
 struct profile_run {
     struct lake_table *t;
-    struct lake_file *files;   /* all files of the table */
+    struct lake_file *files; /* all files of the table */
     size_t nfiles;
-    struct lake_file *sel;     /* selected files (shallow copies) */
+    struct lake_file *sel; /* selected files (shallow copies) */
     size_t nsel;
     struct lake_colprof *cols; /* data columns then partition columns */
     size_t ncols;
@@ -82,7 +89,8 @@ static char *resolve(weir_ctx *ctx, const char *dir)
     }
     if (dir[0] == '/') {
         snprintf(out, n, "%s", dir);
-    } else {
+    }
+    else {
         snprintf(out, n, "%s/%s", project, dir);
     }
     return out;
@@ -122,9 +130,11 @@ static int select_files(struct profile_run *r, const json_t *partitions)
             k++;
         }
         if (k == r->t->npartitions) {
-            return lake_host->error_set(WEIR_EINVALID,
-                                        "engine.profile: param 'partitions': '%s' is not a partition key "
-                                        "of %s.%s", key, r->t->database, r->t->name);
+            return lake_host->error_set(
+                WEIR_EINVALID,
+                "engine.profile: param 'partitions': '%s' is not a partition key "
+                "of %s.%s",
+                key, r->t->database, r->t->name);
         }
     }
     if ((r->sel = lake_host->malloc((r->nfiles ? r->nfiles : 1) * sizeof(*r->sel))) == NULL) {
@@ -136,7 +146,8 @@ static int select_files(struct profile_run *r, const json_t *partitions)
         for (size_t k = 0; partitions && keep && k < r->t->npartitions; k++) {
             want = json_object_get(partitions, r->t->partitions[k].name);
             keep = !want || value_selected(want, r->files[i].partition_values
-                                                     ? r->files[i].partition_values[k] : NULL);
+                                                     ? r->files[i].partition_values[k]
+                                                     : NULL);
         }
         if (keep) {
             r->sel[r->nsel++] = r->files[i];
@@ -155,8 +166,8 @@ static int init_columns(struct profile_run *r, size_t exact_threshold, size_t to
     }
     memset(r->cols, 0, (r->ncols ? r->ncols : 1) * sizeof(*r->cols));
     for (size_t i = 0; i < r->ncols; i++) {
-        const struct lake_column *col = i < r->t->ncolumns ? &r->t->columns[i]
-                                                           : &r->t->partitions[i - r->t->ncolumns];
+        const struct lake_column *col =
+            i < r->t->ncolumns ? &r->t->columns[i] : &r->t->partitions[i - r->t->ncolumns];
 
         if ((rc = lake_colprof_init(&r->cols[i], col, exact_threshold, top_k)) < 0) {
             return rc;
@@ -192,7 +203,8 @@ static int scan(struct profile_run *r, weir_ctx *ctx, uint64_t sample_rows)
         f = lake_reader_fields(rd, &n);
         for (size_t i = 0; i < r->ncols; i++) {
             /* A short row cannot come from the reader; treat it as nulls. */
-            if ((rc = lake_colprof_add(&r->cols[i], i < n ? f[i].data : NULL, i < n ? f[i].len : 0)) < 0) {
+            if ((rc = lake_colprof_add(&r->cols[i], i < n ? f[i].data : NULL,
+                                       i < n ? f[i].len : 0)) < 0) {
                 goto done;
             }
         }
@@ -231,7 +243,8 @@ static json_t *partitions_json(const struct profile_run *r)
     return o;
 }
 
-static int render(const struct profile_run *r, const char *table, uint64_t sample_rows, json_t **out)
+static int render(const struct profile_run *r, const char *table, uint64_t sample_rows,
+                  json_t **out)
 {
     json_t *o = json_object(), *stats = json_object();
 
@@ -249,8 +262,8 @@ static int render(const struct profile_run *r, const char *table, uint64_t sampl
         json_object_set_new(o, "bad_rows", json_integer((json_int_t)r->bad_rows));
     }
     for (size_t i = 0; i < r->ncols; i++) {
-        const char *name = i < r->t->ncolumns ? r->t->columns[i].name
-                                              : r->t->partitions[i - r->t->ncolumns].name;
+        const char *name =
+            i < r->t->ncolumns ? r->t->columns[i].name : r->t->partitions[i - r->t->ncolumns].name;
         json_t *c = lake_colprof_json(&r->cols[i]);
 
         if (!c) {
@@ -275,15 +288,48 @@ static int int_param(const json_t *input, const char *name, json_int_t fallback,
 
     *out = v ? json_integer_value(v) : fallback;
     if (*out < min) {
-        return lake_host->error_set(WEIR_EINVALID, "engine.profile: param '%s' must be >= %lld, got %lld",
-                                    name, (long long)min, (long long)*out);
+        return lake_host->error_set(WEIR_EINVALID,
+                                    "engine.profile: param '%s' must be >= %lld, got %lld", name,
+                                    (long long)min, (long long)*out);
     }
     return WEIR_OK;
+}
+
+/* The table named by `table` in the catalog, or the ad-hoc `definition`
+ * (so a file or folder can be profiled without writing a definition first);
+ * relative locations start at the catalog directory's parent, as for catalog
+ * tables. */
+static int load_table(const json_t *table, const json_t *definition, const char *cat_dir,
+                      const char *store_dir, struct lake_table **out)
+{
+    char *cat, *project = NULL, *store = NULL;
+    json_t *copy;
+    int rc;
+
+    if (!definition) {
+        return lake_table_load(cat_dir, store_dir, json_string_value(table), out);
+    }
+    cat = lake_cat_path_abs(NULL, cat_dir);
+    project = cat ? lake_cat_dirname(cat) : NULL;
+    store = project ? lake_cat_path_abs(project, store_dir) : NULL;
+    if (!store || (copy = json_deep_copy(definition)) == NULL) {
+        rc = lake_host->error_set(WEIR_ENOMEM, "engine.profile: out of memory");
+    }
+    else {
+        rc = lake_cat_table_from_def(copy, project, store, "engine.profile: param 'definition'",
+                                     out);
+    }
+    lake_host->free(cat);
+    lake_host->free(project);
+    lake_host->free(store);
+    return rc;
 }
 
 static int run_profile(const json_t *input, json_t **out, weir_ctx *ctx, void *payload)
 {
     const json_t *table = param(input, "table"), *parts = param(input, "partitions");
+    const json_t *definition = param(input, "definition");
+    char *qualified = NULL;
     const json_t *cat = param(input, "catalog_dir"), *store = param(input, "store_root");
     struct profile_run r = { 0 };
     char *cat_dir = NULL, *store_dir = NULL;
@@ -291,8 +337,10 @@ static int run_profile(const json_t *input, json_t **out, weir_ctx *ctx, void *p
     int rc;
 
     (void)payload;
-    if (!json_is_string(table) || !*json_string_value(table)) {
-        return lake_host->error_set(WEIR_EINVALID, "engine.profile: param 'table' must be \"database.table\"");
+    if (!definition && (!json_is_string(table) || !*json_string_value(table))) {
+        return lake_host->error_set(WEIR_EINVALID,
+                                    "engine.profile: param 'table' must be \"database.table\" "
+                                    "(or give a 'definition')");
     }
     if ((rc = int_param(input, "exact_threshold", 10000, 0, &threshold)) < 0 ||
         (rc = int_param(input, "top_k", 10, 0, &top_k)) < 0 ||
@@ -306,14 +354,18 @@ static int run_profile(const json_t *input, json_t **out, weir_ctx *ctx, void *p
         rc = lake_host->error_set(WEIR_ENOMEM, "engine.profile: out of memory");
         goto done;
     }
-    if ((rc = lake_table_load(cat_dir, store_dir, json_string_value(table), &r.t)) < 0 ||
+    if ((rc = load_table(table, definition, cat_dir, store_dir, &r.t)) < 0 ||
         (rc = lake_table_files(r.t, NULL, &r.files, &r.nfiles)) < 0 ||
         (rc = select_files(&r, parts)) < 0 ||
         (rc = init_columns(&r, (size_t)threshold, (size_t)top_k)) < 0 ||
         (rc = scan(&r, ctx, (uint64_t)sample)) < 0) {
         goto done;
     }
-    rc = render(&r, json_string_value(table), (uint64_t)sample, out);
+    if ((qualified = lake_cat_printf("%s.%s", r.t->database, r.t->name)) == NULL) {
+        rc = lake_host->error_set(WEIR_ENOMEM, "engine.profile: out of memory");
+        goto done;
+    }
+    rc = render(&r, qualified, (uint64_t)sample, out);
 
 done:
     for (size_t i = 0; r.cols && i < r.ncols; i++) {
@@ -329,6 +381,7 @@ done:
     }
     lake_host->free(cat_dir);
     lake_host->free(store_dir);
+    lake_host->free(qualified);
     return rc;
 }
 
@@ -338,7 +391,8 @@ int lake_register_profile(weir_registry *reg)
         .version = WEIR_STEP_DESC_VERSION,
         .name = "profile",
         .service = "engine",
-        .description = "profiles every column of a table in one streaming pass (stats, sketches, shapes)",
+        .description =
+            "profiles every column of a table in one streaming pass (stats, sketches, shapes)",
         .params = profile_params,
         .run = run_profile,
     };

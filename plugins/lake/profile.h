@@ -11,7 +11,7 @@
 #include "sketch.h"
 
 struct lake_colprof {
-    const char *declared;   /* Hive type as written (borrowed) */
+    const char *declared; /* Hive type as written (borrowed) */
     enum lake_type kind;
     size_t top_k;
 

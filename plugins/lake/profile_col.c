@@ -126,7 +126,9 @@ int lake_colprof_add(struct lake_colprof *c, const char *data, size_t len)
     }
     c->n_date += (shapes >> LAKE_SHAPE_DATE) & 1u;
     c->n_ts += (shapes >> LAKE_SHAPE_TIMESTAMP) & 1u;
-    if (lake_parse_int(data, len, &iv)) {
+    /* The shape scan already tells which parser can succeed: an integer is
+     * integer-shaped, and a date or timestamp is never a number. */
+    if ((shapes & (1u << LAKE_SHAPE_INTEGER)) && lake_parse_int(data, len, &iv)) {
         if (c->n_int == 0 || iv < c->imin) {
             c->imin = iv;
         }
@@ -136,10 +138,13 @@ int lake_colprof_add(struct lake_colprof *c, const char *data, size_t len)
         c->n_int++;
         c->n_num++;
         rc = add_number(c, (double)iv);
-    } else if (lake_parse_number(data, len, &dv)) {
+    }
+    else if (!(shapes & ((1u << LAKE_SHAPE_DATE) | (1u << LAKE_SHAPE_TIMESTAMP))) &&
+             lake_parse_number(data, len, &dv)) {
         c->n_num++;
         rc = add_number(c, dv);
-    } else {
+    }
+    else {
         c->n_bool += lake_parse_bool(data, len) != 0;
     }
     if (rc < 0) {
@@ -192,14 +197,12 @@ static int is_numeric(const struct lake_colprof *c)
     case LAKE_INT:
     case LAKE_BIGINT:
     case LAKE_DOUBLE:
-    case LAKE_DECIMAL:
-        return 1;
+    case LAKE_DECIMAL: return 1;
     case LAKE_STRING:
         /* Text columns whose every value is a number are profiled as
          * numbers too (zip codes, amounts loaded as strings). */
         return c->nonnull > 0 && c->n_num == c->nonnull;
-    default:
-        return 0;
+    default: return 0;
     }
 }
 
@@ -219,7 +222,8 @@ static json_t *text_json(const char *data, size_t len)
 
         if (b < 0x80) {
             buf[j++] = (char)b;
-        } else {
+        }
+        else {
             memcpy(buf + j, "\xEF\xBF\xBD", 3);
             j += 3;
         }
@@ -263,8 +267,9 @@ static int numeric_json(const struct lake_colprof *c, json_t *o)
     rc |= set(o, "max", ints ? json_integer(c->imax) : json_real(c->nmax));
     rc |= set(o, "mean", json_real(lake_round6(c->mean)));
     /* Sample standard deviation (n - 1), as pandas and SQL stddev report. */
-    rc |= set(o, "stddev", c->num_n > 1 ? json_real(lake_round6(sqrt(c->m2 / (double)(c->num_n - 1))))
-                                        : json_null());
+    rc |= set(o, "stddev",
+              c->num_n > 1 ? json_real(lake_round6(sqrt(c->m2 / (double)(c->num_n - 1))))
+                           : json_null());
     rc |= set(o, "p50", number_json(c, p[0]));
     rc |= set(o, "p95", number_json(c, p[1]));
     rc |= set(o, "p99", number_json(c, p[2]));
@@ -285,7 +290,8 @@ static int top_json(const struct lake_colprof *c, json_t *o)
         json_t *e = json_object();
 
         if (!e || set(e, "value", text_json(top[i].data, top[i].len)) ||
-            set(e, "count", json_integer((json_int_t)top[i].count)) || json_array_append_new(arr, e)) {
+            set(e, "count", json_integer((json_int_t)top[i].count)) ||
+            json_array_append_new(arr, e)) {
             json_decref(e);
             goto done;
         }
@@ -330,12 +336,14 @@ json_t *lake_colprof_json(const struct lake_colprof *c)
     rc |= set(o, "declared_type", json_string(c->declared ? c->declared : "string"));
     rc |= set(o, "inferred_type", inf ? json_string(inf) : NULL);
     rc |= set(o, "null_count", json_integer((json_int_t)c->nulls));
-    rc |= set(o, "null_pct", json_real(c->rows ? lake_round6(100.0 * (double)c->nulls / (double)c->rows) : 0.0));
+    rc |= set(o, "null_pct",
+              json_real(c->rows ? lake_round6(100.0 * (double)c->nulls / (double)c->rows) : 0.0));
     rc |= set(o, "distinct_count", json_integer((json_int_t)lake_values_distinct(&c->values)));
     rc |= set(o, "distinct_exact", json_boolean(c->values.exact));
     if (is_numeric(c)) {
         rc |= numeric_json(c, o);
-    } else {
+    }
+    else {
         rc |= set(o, "min", c->smin ? text_json(c->smin, c->smin_len) : NULL);
         rc |= set(o, "max", c->smax ? text_json(c->smax, c->smax_len) : NULL);
     }

@@ -44,7 +44,32 @@ static int digits(const char *s, int n)
 
 static int email_local_char(char c)
 {
-    return is_alnum(c) || (c != '\0' && strchr(".!#$%&'*+/=?^_`{|}~-", c) != NULL);
+    if (is_alnum(c)) {
+        return 1;
+    }
+    switch (c) {
+    case '.':
+    case '!':
+    case '#':
+    case '$':
+    case '%':
+    case '&':
+    case '\'':
+    case '*':
+    case '+':
+    case '/':
+    case '=':
+    case '?':
+    case '^':
+    case '_':
+    case '`':
+    case '{':
+    case '|':
+    case '}':
+    case '~':
+    case '-': return 1;
+    default: return 0;
+    }
 }
 
 int lake_shape_email(const char *s, size_t len)
@@ -79,7 +104,8 @@ int lake_shape_email(const char *s, size_t len)
             }
             label = 0;
             alpha_tld = 1;
-        } else if (is_alnum(c) || c == '-') {
+        }
+        else if (is_alnum(c) || c == '-') {
             if (label == 0 && c == '-') {
                 return 0;
             }
@@ -87,7 +113,8 @@ int lake_shape_email(const char *s, size_t len)
                 alpha_tld = 0;
             }
             label++;
-        } else {
+        }
+        else {
             return 0;
         }
     }
@@ -200,9 +227,11 @@ int lake_shape_decimal(const char *s, size_t len)
     for (; i < len; i++) {
         if (is_digit(s[i])) {
             ndig++;
-        } else if (s[i] == '.' && !dot) {
+        }
+        else if (s[i] == '.' && !dot) {
             dot = 1;
-        } else {
+        }
+        else {
             return 0;
         }
     }
@@ -297,8 +326,9 @@ static int number_syntax(const char *s, size_t len)
  * correctly rounded division gives the same double as strtod. */
 static int fast_decimal(const char *s, size_t len, double *out)
 {
-    static const double pow10[] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-                                    1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+    static const double pow10[] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                    1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                    1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
     size_t i = len && (s[0] == '+' || s[0] == '-') ? 1 : 0, ndig = 0, frac = 0;
     int dot = 0, neg = s[0] == '-';
     uint64_t m = 0;
@@ -308,9 +338,11 @@ static int fast_decimal(const char *s, size_t len, double *out)
             m = m * 10 + (uint64_t)(s[i] - '0');
             ndig++;
             frac += dot;
-        } else if (s[i] == '.' && !dot) {
+        }
+        else if (s[i] == '.' && !dot) {
             dot = 1;
-        } else {
+        }
+        else {
             return 0;
         }
     }
@@ -347,7 +379,8 @@ int lake_parse_number(const char *s, size_t len, double *out)
 
 int lake_parse_bool(const char *s, size_t len)
 {
-    return (len == 4 && strncasecmp(s, "true", 4) == 0) || (len == 5 && strncasecmp(s, "false", 5) == 0);
+    return (len == 4 && strncasecmp(s, "true", 4) == 0) ||
+           (len == 5 && strncasecmp(s, "false", 5) == 0);
 }
 
 size_t lake_utf8_length(const char *s, size_t len)

@@ -11,8 +11,13 @@
 #include <stdint.h>
 
 enum lake_shape {
-    LAKE_SHAPE_EMAIL = 0, LAKE_SHAPE_UUID, LAKE_SHAPE_DATE, LAKE_SHAPE_TIMESTAMP,
-    LAKE_SHAPE_INTEGER, LAKE_SHAPE_DECIMAL, LAKE_SHAPE_COUNT
+    LAKE_SHAPE_EMAIL = 0,
+    LAKE_SHAPE_UUID,
+    LAKE_SHAPE_DATE,
+    LAKE_SHAPE_TIMESTAMP,
+    LAKE_SHAPE_INTEGER,
+    LAKE_SHAPE_DECIMAL,
+    LAKE_SHAPE_COUNT
 };
 
 /* "email", "uuid", "date", "timestamp", "integer", "decimal" (JSON keys). */

@@ -42,11 +42,11 @@ struct lake_kll {
     double *items[LAKE_KLL_MAX_LEVELS]; /* level h: items of weight 2^h */
     uint32_t size[LAKE_KLL_MAX_LEVELS];
     uint32_t alloc[LAKE_KLL_MAX_LEVELS];
-    uint32_t cap[LAKE_KLL_MAX_LEVELS];  /* per-level capacity for `levels` */
-    uint64_t held, held_cap;            /* items held, sum of capacities */
+    uint32_t cap[LAKE_KLL_MAX_LEVELS]; /* per-level capacity for `levels` */
+    uint64_t held, held_cap;           /* items held, sum of capacities */
     int levels;
-    uint64_t n;                         /* values added (and merged) */
-    uint64_t rng;                       /* fixed seed: deterministic */
+    uint64_t n;   /* values added (and merged) */
+    uint64_t rng; /* fixed seed: deterministic */
 };
 
 void lake_kll_init(struct lake_kll *s);
@@ -64,41 +64,41 @@ size_t lake_kll_bytes(const struct lake_kll *s);
 /* ---- values: exact counts, then HLL + SpaceSaving -------------------- */
 
 struct lake_value_count {
-    const char *data;   /* borrowed from the lake_values; valid until it changes */
+    const char *data; /* borrowed from the lake_values; valid until it changes */
     size_t len;
     uint64_t count;
-    uint64_t error;     /* SpaceSaving overestimate bound (0 when exact) */
+    uint64_t error; /* SpaceSaving overestimate bound (0 when exact) */
 };
 
 struct lake_ss_counter {
     uint64_t hash;
     char *data;
-    size_t len, cap;   /* cap: bytes allocated, reused by replacements */
+    size_t len, cap; /* cap: bytes allocated, reused by replacements */
     uint64_t count;
     uint64_t error;
-    uint32_t min_pos;  /* index in lake_values.ss_min, or UINT32_MAX */
+    uint32_t min_pos; /* index in lake_values.ss_min, or UINT32_MAX */
 };
 
 struct lake_values {
     /* exact phase */
-    struct lake_vslot *slots;  /* open addressing, power of two */
+    struct lake_vslot *slots; /* open addressing, power of two */
     size_t nslots;
     size_t nused;
-    char *arena;               /* value bytes */
+    char *arena; /* value bytes */
     size_t arena_len, arena_cap;
-    size_t threshold;          /* max distinct kept exactly */
-    size_t byte_cap;           /* max value bytes kept exactly */
+    size_t threshold; /* max distinct kept exactly */
+    size_t byte_cap;  /* max value bytes kept exactly */
     int exact;
     /* approximate phase */
     struct lake_hll *hll;
     struct lake_ss_counter *ss;
     size_t nss, ss_cap;
-    uint32_t *ss_min;          /* ids of the counters whose count is ss_min_count;
+    uint32_t *ss_min; /* ids of the counters whose count is ss_min_count;
                                   empty: to be rebuilt by a scan */
     size_t nss_min;
     uint64_t ss_min_count;
-    uint32_t *ss_index;        /* hash -> counter id + 1, linear probing */
-    size_t ss_index_n;         /* power of two, >= 4 * ss_cap */
+    uint32_t *ss_index; /* hash -> counter id + 1, linear probing */
+    size_t ss_index_n;  /* power of two, >= 4 * ss_cap */
 };
 
 /* threshold: distinct values counted exactly; ss_cap: heavy-hitter counters. */
@@ -109,7 +109,8 @@ int lake_values_merge(struct lake_values *dst, const struct lake_values *src);
 uint64_t lake_values_distinct(const struct lake_values *v);
 /* The top k values by count (desc), ties by bytes (asc): *out is malloc'd
  * (lake_host->malloc) with *n <= k entries. */
-int lake_values_top(const struct lake_values *v, size_t k, struct lake_value_count **out, size_t *n);
+int lake_values_top(const struct lake_values *v, size_t k, struct lake_value_count **out,
+                    size_t *n);
 
 /* SpaceSaving on its own (used by lake_values after the exact phase). */
 int lake_ss_add(struct lake_values *v, const char *data, size_t len, uint64_t hash, uint64_t count,

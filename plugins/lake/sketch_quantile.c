@@ -102,7 +102,8 @@ static void sort_doubles(double *a, size_t n)
             sort_doubles(a, j + 1);
             a += j + 1;
             n -= j + 1;
-        } else {
+        }
+        else {
             sort_doubles(a + j + 1, n - j - 1);
             n = j + 1;
         }
@@ -127,6 +128,22 @@ static uint64_t next_bit(struct lake_kll *s)
     return s->rng >> 63;
 }
 
+/* Merges the sorted items b[0], b[2], ... (m of them) into the sorted a[0..n)
+ * that has room for them, from the back so nothing is overwritten early. */
+static void merge_in(double *a, size_t n, const double *b, size_t m)
+{
+    size_t i = n, j = m, k = n + m;
+
+    while (j > 0) {
+        if (i > 0 && a[i - 1] > b[2 * (j - 1)]) {
+            a[--k] = a[--i];
+        }
+        else {
+            a[--k] = b[2 * (--j)];
+        }
+    }
+}
+
 static int compact_level(struct lake_kll *s, int h)
 {
     uint32_t n = s->size[h], keep = n & 1u, pairs = n / 2;
@@ -143,11 +160,14 @@ static int compact_level(struct lake_kll *s, int h)
     if ((rc = reserve(s, h + 1, s->size[h + 1] + pairs)) < 0) {
         return rc;
     }
-    sort_doubles(src, n);
-    off = keep + (uint32_t)next_bit(s);
-    for (uint32_t i = 0; i < pairs; i++) {
-        s->items[h + 1][s->size[h + 1]++] = src[off + 2 * i];
+    /* Levels above 0 are kept sorted (promoted runs are merged in), so only
+     * level 0, the unsorted input buffer, needs a sort here. */
+    if (h == 0) {
+        sort_doubles(src, n);
     }
+    off = keep + (uint32_t)next_bit(s);
+    merge_in(s->items[h + 1], s->size[h + 1], src + off, pairs);
+    s->size[h + 1] += pairs;
     /* An odd level keeps its smallest item at its own weight. */
     s->size[h] = keep;
     s->held -= pairs;
@@ -202,6 +222,9 @@ int lake_kll_merge(struct lake_kll *dst, const struct lake_kll *src)
     }
     if (src->levels > dst->levels) {
         set_levels(dst, src->levels);
+    }
+    for (int h = 1; h < dst->levels; h++) {
+        sort_doubles(dst->items[h], dst->size[h]);
     }
     dst->n += src->n;
     return compress(dst);

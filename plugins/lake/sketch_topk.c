@@ -22,7 +22,7 @@
 
 struct lake_vslot {
     uint64_t hash;
-    uint64_t count;  /* 0: empty slot */
+    uint64_t count; /* 0: empty slot */
     uint32_t off;
     uint32_t len;
 };
@@ -91,7 +91,8 @@ static int collect(const struct lake_values *v, struct lake_value_count **out, s
                 all[j++].error = 0;
             }
         }
-    } else {
+    }
+    else {
         for (size_t i = 0; i < v->nss; i++) {
             all[j].data = v->ss[i].data;
             all[j].len = v->ss[i].len;
@@ -238,7 +239,8 @@ int lake_ss_add(struct lake_values *v, const char *data, size_t len, uint64_t ha
         c->count = count;
         c->error = error;
         c->min_pos = UINT32_MAX;
-    } else {
+    }
+    else {
         if (v->nss_min == 0) {
             min_rebuild(v);
         }

@@ -155,7 +155,8 @@ static void test_examples_match_brute_force(void **state)
     assert_string_equal(json_string_value(json_object_get(out, "table")), TABLE);
     assert_int_equal(json_integer_value(json_object_get(out, "row_count")), t.rows);
     assert_int_equal(json_integer_value(json_object_get(out, "files")), 3);
-    tu_assert_json(json_object_get(out, "partitions"), "{\"dt\": [\"2026-10-01\", \"2026-10-02\", \"2026-10-03\"]}");
+    tu_assert_json(json_object_get(out, "partitions"),
+                   "{\"dt\": [\"2026-10-01\", \"2026-10-02\", \"2026-10-03\"]}");
     stats = json_object_get(out, "column_stats");
     assert_int_equal(json_object_size(stats), 7); /* 6 columns + dt */
 
@@ -180,7 +181,8 @@ static void test_examples_match_brute_force(void **state)
         sum += json_integer_value(json_object_get(v, "count"));
     }
     assert_int_equal(sum, t.status_rows);
-    assert_int_equal(json_array_size(top), json_integer_value(json_object_get(status, "distinct_count")));
+    assert_int_equal(json_array_size(top),
+                     json_integer_value(json_object_get(status, "distinct_count")));
 
     v = json_object_get(stats, "payment_date");
     assert_string_equal(json_string_value(json_object_get(v, "inferred_type")), "date");
@@ -197,26 +199,35 @@ static void test_partitions_and_sample(void **state)
     json_t *out;
 
     (void)state;
-    assert_int_equal(run_profile(dir, "{\"table\": \"" TABLE "\", \"partitions\": {\"dt\": \"2026-10-02\"}}", &out),
-                     WEIR_OK);
+    assert_int_equal(
+        run_profile(dir, "{\"table\": \"" TABLE "\", \"partitions\": {\"dt\": \"2026-10-02\"}}",
+                    &out),
+        WEIR_OK);
     assert_int_equal(json_integer_value(json_object_get(out, "row_count")), 40);
     assert_int_equal(json_integer_value(json_object_get(out, "files")), 1);
     tu_assert_json(json_object_get(out, "partitions"), "{\"dt\": [\"2026-10-02\"]}");
     json_decref(out);
 
-    assert_int_equal(run_profile(dir, "{\"table\": \"" TABLE "\", \"partitions\": {\"dt\": [\"2026-10-01\", "
-                                      "\"2026-10-03\", \"1999-01-01\"]}}", &out), WEIR_OK);
+    assert_int_equal(run_profile(dir,
+                                 "{\"table\": \"" TABLE
+                                 "\", \"partitions\": {\"dt\": [\"2026-10-01\", "
+                                 "\"2026-10-03\", \"1999-01-01\"]}}",
+                                 &out),
+                     WEIR_OK);
     assert_int_equal(json_integer_value(json_object_get(out, "row_count")), 80);
     json_decref(out);
 
-    assert_int_equal(run_profile(dir, "{\"table\": \"" TABLE "\", \"sample_rows\": 10}", &out), WEIR_OK);
+    assert_int_equal(run_profile(dir, "{\"table\": \"" TABLE "\", \"sample_rows\": 10}", &out),
+                     WEIR_OK);
     assert_int_equal(json_integer_value(json_object_get(out, "row_count")), 10);
     json_decref(out);
 
-    assert_int_equal(run_profile(dir, "{\"table\": \"" TABLE "\", \"partitions\": {\"day\": \"x\"}}", &out),
-                     WEIR_EINVALID);
+    assert_int_equal(
+        run_profile(dir, "{\"table\": \"" TABLE "\", \"partitions\": {\"day\": \"x\"}}", &out),
+        WEIR_EINVALID);
     assert_non_null(strstr(weir_error_last(), "'day' is not a partition key"));
-    assert_int_equal(run_profile(dir, "{\"table\": \"" TABLE "\", \"top_k\": -1}", &out), WEIR_EINVALID);
+    assert_int_equal(run_profile(dir, "{\"table\": \"" TABLE "\", \"top_k\": -1}", &out),
+                     WEIR_EINVALID);
     assert_int_equal(run_profile(dir, "{\"table\": \"analytics_db.nope\"}", &out), WEIR_ENOTFOUND);
     free(dir);
 }
@@ -227,14 +238,16 @@ static void test_deterministic(void **state)
     json_t *o1, *o2;
 
     (void)state;
-    assert_int_equal(run_profile(dir, "{\"table\": \"" TABLE "\", \"exact_threshold\": 20}", &o1), WEIR_OK);
-    assert_int_equal(run_profile(dir, "{\"table\": \"" TABLE "\", \"exact_threshold\": 20}", &o2), WEIR_OK);
+    assert_int_equal(run_profile(dir, "{\"table\": \"" TABLE "\", \"exact_threshold\": 20}", &o1),
+                     WEIR_OK);
+    assert_int_equal(run_profile(dir, "{\"table\": \"" TABLE "\", \"exact_threshold\": 20}", &o2),
+                     WEIR_OK);
     a = json_dumps(o1, JSON_COMPACT);
     b = json_dumps(o2, JSON_COMPACT);
     assert_string_equal(a, b);
     /* with a threshold of 20 the id columns went to sketches */
-    assert_false(json_is_true(json_object_get(json_object_get(json_object_get(o1, "column_stats"), "loan_id"),
-                                              "distinct_exact")));
+    assert_false(json_is_true(json_object_get(
+        json_object_get(json_object_get(o1, "column_stats"), "loan_id"), "distinct_exact")));
     free(a);
     free(b);
     json_decref(o1);
@@ -274,19 +287,20 @@ static void write_big(const char *dir, long rows)
     for (long i = 0; i < rows; i++) {
         s = s * 6364136223846793005ULL + 1442695040888963407ULL;
         fprintf(f, "%ld,%s,%.2f,user%lu@example.com,2026-%02d-%02d\n", i, cats[(s >> 33) % 5],
-                (double)((s >> 20) % 1000000) / 100.0, (unsigned long)((s >> 30) % 500000), (int)(i % 12) + 1,
-                (int)(i % 28) + 1);
+                (double)((s >> 20) % 1000000) / 100.0, (unsigned long)((s >> 30) % 500000),
+                (int)(i % 12) + 1, (int)(i % 28) + 1);
     }
     fclose(f);
     free(path);
-    free(tu_write_file(dir, "catalog/gen/big.json",
-                       "{\"Table\": {\"Name\": \"big\", \"DatabaseName\": \"gen\", \"Parameters\": "
-                       "{\"classification\": \"csv\", \"skip.header.line.count\": \"1\"}, "
-                       "\"StorageDescriptor\": {\"Columns\": [{\"Name\": \"id\", \"Type\": \"bigint\"}, "
-                       "{\"Name\": \"category\", \"Type\": \"string\"}, {\"Name\": \"amount\", \"Type\": "
-                       "\"double\"}, {\"Name\": \"email\", \"Type\": \"string\"}, {\"Name\": \"day\", "
-                       "\"Type\": \"date\"}], \"Location\": \"data/big/\", \"SerdeInfo\": {\"Parameters\": "
-                       "{\"field.delim\": \",\"}}}, \"PartitionKeys\": []}}"));
+    free(tu_write_file(
+        dir, "catalog/gen/big.json",
+        "{\"Table\": {\"Name\": \"big\", \"DatabaseName\": \"gen\", \"Parameters\": "
+        "{\"classification\": \"csv\", \"skip.header.line.count\": \"1\"}, "
+        "\"StorageDescriptor\": {\"Columns\": [{\"Name\": \"id\", \"Type\": \"bigint\"}, "
+        "{\"Name\": \"category\", \"Type\": \"string\"}, {\"Name\": \"amount\", \"Type\": "
+        "\"double\"}, {\"Name\": \"email\", \"Type\": \"string\"}, {\"Name\": \"day\", "
+        "\"Type\": \"date\"}], \"Location\": \"data/big/\", \"SerdeInfo\": {\"Parameters\": "
+        "{\"field.delim\": \",\"}}}, \"PartitionKeys\": []}}"));
 }
 
 static void test_bounded_memory(void **state)
@@ -308,12 +322,15 @@ static void test_bounded_memory(void **state)
     assert_int_equal(json_integer_value(json_object_get(out, "row_count")), ROWS);
     id = json_object_get(json_object_get(out, "column_stats"), "id");
     assert_false(json_is_true(json_object_get(id, "distinct_exact")));
-    assert_true(fabs((double)json_integer_value(json_object_get(id, "distinct_count")) - ROWS) / ROWS < 0.02);
+    assert_true(fabs((double)json_integer_value(json_object_get(id, "distinct_count")) - ROWS) /
+                    ROWS <
+                0.02);
     assert_int_equal(json_integer_value(json_object_get(id, "min")), 0);
     assert_int_equal(json_integer_value(json_object_get(id, "max")), ROWS - 1);
     assert_true(fabs(json_number_value(json_object_get(id, "p50")) - ROWS / 2.0) / ROWS < 0.01);
     email = json_object_get(json_object_get(out, "column_stats"), "email");
-    assert_true(json_number_value(json_object_get(json_object_get(email, "shapes"), "email")) == 1.0);
+    assert_true(json_number_value(json_object_get(json_object_get(email, "shapes"), "email")) ==
+                1.0);
 #if defined(__SANITIZE_ADDRESS__)
     print_message("address sanitizer: RSS bound not checked\n");
 #else
@@ -339,10 +356,12 @@ static void test_jsonl_same_as_csv(void **state)
         if (i % 7 == 0) {
             fprintf(fc, "%d,,%d.5\n", i, i % 100);
             fprintf(fj, "{\"id\": %d, \"cat\": null, \"amt\": %d.5}\n", i, i % 100);
-        } else if (i % 11 == 0) {
+        }
+        else if (i % 11 == 0) {
             fprintf(fc, "%d,%s,\n", i, cats[i % 3]);
             fprintf(fj, "{\"id\": %d, \"cat\": \"%s\"}\n", i, cats[i % 3]);
-        } else {
+        }
+        else {
             fprintf(fc, "%d,%s,%d.5\n", i, cats[i % 3], i % 100);
             fprintf(fj, "{\"id\": %d, \"cat\": \"%s\", \"amt\": %d.5}\n", i, cats[i % 3], i % 100);
         }
@@ -351,27 +370,33 @@ static void test_jsonl_same_as_csv(void **state)
     fclose(fj);
     free(tu_write_file(dir, "data/c/part-0.csv", csv));
     free(tu_write_file(dir, "data/j/part-0.json", jsonl));
-    free(tu_write_file(dir, "catalog/t/c.json",
-                       "{\"Table\": {\"Name\": \"c\", \"DatabaseName\": \"t\", \"Parameters\": "
-                       "{\"classification\": \"csv\", \"skip.header.line.count\": \"1\"}, "
-                       "\"StorageDescriptor\": {\"Columns\": [{\"Name\": \"id\", \"Type\": \"int\"}, "
-                       "{\"Name\": \"cat\", \"Type\": \"string\"}, {\"Name\": \"amt\", \"Type\": \"double\"}], "
-                       "\"Location\": \"data/c/\"}, \"PartitionKeys\": []}}"));
-    free(tu_write_file(dir, "catalog/t/j.json",
-                       "{\"Table\": {\"Name\": \"j\", \"DatabaseName\": \"t\", \"Parameters\": "
-                       "{\"classification\": \"json\"}, "
-                       "\"StorageDescriptor\": {\"Columns\": [{\"Name\": \"id\", \"Type\": \"int\"}, "
-                       "{\"Name\": \"cat\", \"Type\": \"string\"}, {\"Name\": \"amt\", \"Type\": \"double\"}], "
-                       "\"Location\": \"data/j/\"}, \"PartitionKeys\": []}}"));
-    assert_int_equal(run_profile(dir, "{\"table\": \"t.c\", \"exact_threshold\": 100}", &oc), WEIR_OK);
+    free(tu_write_file(
+        dir, "catalog/t/c.json",
+        "{\"Table\": {\"Name\": \"c\", \"DatabaseName\": \"t\", \"Parameters\": "
+        "{\"classification\": \"csv\", \"skip.header.line.count\": \"1\"}, "
+        "\"StorageDescriptor\": {\"Columns\": [{\"Name\": \"id\", \"Type\": \"int\"}, "
+        "{\"Name\": \"cat\", \"Type\": \"string\"}, {\"Name\": \"amt\", \"Type\": \"double\"}], "
+        "\"Location\": \"data/c/\"}, \"PartitionKeys\": []}}"));
+    free(tu_write_file(
+        dir, "catalog/t/j.json",
+        "{\"Table\": {\"Name\": \"j\", \"DatabaseName\": \"t\", \"Parameters\": "
+        "{\"classification\": \"json\"}, "
+        "\"StorageDescriptor\": {\"Columns\": [{\"Name\": \"id\", \"Type\": \"int\"}, "
+        "{\"Name\": \"cat\", \"Type\": \"string\"}, {\"Name\": \"amt\", \"Type\": \"double\"}], "
+        "\"Location\": \"data/j/\"}, \"PartitionKeys\": []}}"));
+    assert_int_equal(run_profile(dir, "{\"table\": \"t.c\", \"exact_threshold\": 100}", &oc),
+                     WEIR_OK);
     assert_null(json_object_get(oc, "bad_rows"));
-    assert_int_equal(run_profile(dir, "{\"table\": \"t.j\", \"exact_threshold\": 100}", &oj), WEIR_OK);
+    assert_int_equal(run_profile(dir, "{\"table\": \"t.j\", \"exact_threshold\": 100}", &oj),
+                     WEIR_OK);
     assert_int_equal(json_integer_value(json_object_get(oj, "row_count")), 3000);
     a = json_dumps(json_object_get(oc, "column_stats"), JSON_COMPACT);
     b = json_dumps(json_object_get(oj, "column_stats"), JSON_COMPACT);
     assert_string_equal(a, b);
-    assert_int_equal(json_integer_value(json_object_get(json_object_get(json_object_get(oc, "column_stats"), "cat"),
-                                                        "null_count")), 429);
+    assert_int_equal(
+        json_integer_value(json_object_get(
+            json_object_get(json_object_get(oc, "column_stats"), "cat"), "null_count")),
+        429);
     free(a);
     free(b);
     free(csv);
@@ -382,7 +407,8 @@ static void test_jsonl_same_as_csv(void **state)
     free(tu_write_file(dir, "data/c/part-1.csv", "id,cat,amt\n1,a,2\n2,b\n3,c,4\n"));
     assert_int_equal(run_profile(dir, "{\"table\": \"t.c\"}", &oc), WEIR_EINVALID);
     assert_non_null(strstr(weir_error_last(), "part-1.csv:3"));
-    assert_int_equal(run_profile(dir, "{\"table\": \"t.c\", \"skip_bad_rows\": true}", &oc), WEIR_OK);
+    assert_int_equal(run_profile(dir, "{\"table\": \"t.c\", \"skip_bad_rows\": true}", &oc),
+                     WEIR_OK);
     assert_int_equal(json_integer_value(json_object_get(oc, "row_count")), 3002);
     assert_int_equal(json_integer_value(json_object_get(oc, "bad_rows")), 1);
     json_decref(oc);
