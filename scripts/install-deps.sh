@@ -9,6 +9,7 @@ packages=(
     clang libclang-rt-14-dev # clang + libFuzzer, for the fuzz targets
     libyaml-dev libjansson-dev liblua5.4-dev libsqlite3-dev
     libgit2-dev libcurl4-openssl-dev
+    libpcre2-dev # contract pre-load pattern rules
     libcmocka-dev # unit tests
 )
 

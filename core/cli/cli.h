@@ -64,6 +64,7 @@ int cli_plugin(int argc, char **argv);
 int cli_runs(int argc, char **argv);
 int cli_approvals(int argc, char **argv);
 int cli_catalog(int argc, char **argv);
+int cli_contract(int argc, char **argv);
 int cli_profile(int argc, char **argv);
 
 /* Parses the common options in argv (getopt_long), returning the index of

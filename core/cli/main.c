@@ -20,6 +20,7 @@ static const char usage[] =
     "  approvals list|show|approve|reject|refine   decide paused runs\n"
     "  catalog list|show|infer         tables of the target's catalog; infer one from files\n"
     "  profile TABLE|PATH              column statistics of a table, a file or a folder\n"
+    "  contract export|test            export a contract (dqdl, pyspark, ...); post-load tests\n"
     "  version                         print the version\n"
     "\n"
     "common options: --config FILE (weir.yaml), --workspace DIR, --plugin-dir DIR, --json\n"
@@ -37,6 +38,7 @@ int main(int argc, char **argv)
         { "run", cli_run },           { "validate", cli_validate }, { "graph", cli_graph },
         { "plugins", cli_plugins },   { "plugin", cli_plugin },     { "runs", cli_runs },
         { "approvals", cli_approvals },
+        { "contract", cli_contract },
         { "catalog", cli_catalog },     { "profile", cli_profile },
     };
 

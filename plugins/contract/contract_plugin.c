@@ -1,7 +1,10 @@
 /* contract_plugin.c - entry of the contract plugin. */
 #include "contract.h"
+#include "lake.h"
 
 const struct weir_host_api *contract_host;
+/* the lake readers this plugin links report errors through their own pointer */
+const struct weir_host_api *lake_host;
 
 WEIR_PLUGIN_ENTRY(contract)
 {
@@ -10,6 +13,7 @@ WEIR_PLUGIN_ENTRY(contract)
 
     WEIR_PLUGIN_CHECK_ABI(host);
     contract_host = host;
+    lake_host = host;
     info.description = "data contracts: generate contract, tests and docs; enforce before and after load";
     info.plugin_version = "0.1.0";
     if ((rc = host->plugin_describe(reg, &info)) < 0 || (rc = contract_register_model(reg)) < 0 ||
