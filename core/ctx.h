@@ -13,6 +13,8 @@
 #include "plugins.h"
 
 typedef void (*weir_log_sink_fn)(void *payload, const char *step, int level, const char *msg);
+typedef void (*weir_progress_fn)(void *payload, const char *step, uint64_t done, uint64_t total,
+                                 const char *unit);
 
 struct weir_ctx {
     const char *run_id;
@@ -27,6 +29,8 @@ struct weir_ctx {
     const json_t *services; /* target's {service: implementation plugin} */
     weir_log_sink_fn log_sink; /* NULL: stderr */
     void *log_payload;
+    weir_progress_fn progress_sink; /* NULL: progress is not shown */
+    void *progress_payload;
 };
 
 /* Monotonic clock in ms, and wall clock in ms since the epoch. */

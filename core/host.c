@@ -171,6 +171,13 @@ static int host_service_call(weir_ctx *ctx, const char *service, const char *op,
     return weir_step_invoke(def, input, out, ctx);
 }
 
+static void host_ctx_progress(weir_ctx *ctx, uint64_t done, uint64_t total, const char *unit)
+{
+    if (ctx && ctx->progress_sink) {
+        ctx->progress_sink(ctx->progress_payload, ctx->step_id, done, total, unit ? unit : "");
+    }
+}
+
 static void *host_malloc(size_t n)
 {
     return malloc(n);
@@ -207,6 +214,7 @@ static const struct weir_host_api host_api = {
     .ctx_check = host_ctx_check,
     .ctx_remaining_ms = host_ctx_remaining_ms,
     .ctx_get = host_ctx_get,
+    .ctx_progress = host_ctx_progress,
 };
 
 const struct weir_host_api *weir_host_api_get(void)

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "cli.h"
@@ -33,9 +34,27 @@ int cli_service_exit(int rc)
     }
 }
 
+/* One line on the terminal, rewritten in place while a long op runs. */
+static void show_progress(void *payload, const char *step, uint64_t done, uint64_t total,
+                          const char *unit)
+{
+    int *shown = payload;
+
+    if (total) {
+        fprintf(stderr, "\r%s: %llu / %llu %s (%.0f%%)  ", step, (unsigned long long)done,
+                (unsigned long long)total, unit, 100.0 * (double)done / (double)total);
+    }
+    else {
+        fprintf(stderr, "\r%s: %llu %s...  ", step, (unsigned long long)done, unit);
+    }
+    fflush(stderr);
+    *shown = 1;
+}
+
 int cli_service_call(struct weir_runtime *rt, const char *target, const char *service,
                      const char *op, const json_t *with, json_t **out)
 {
+    int shown = 0, rc;
     const json_t *services;
     const struct weir_step_def *def;
     struct weir_ctx ctx;
@@ -61,8 +80,14 @@ int cli_service_call(struct weir_runtime *rt, const char *target, const char *se
                              .workspace = rt->cfg->workspace,
                              .project = rt->cfg->project,
                              .plugins = rt->plugins,
-                             .services = services };
-    return weir_step_invoke(def, with, out, &ctx);
+                             .services = services,
+                             .progress_sink = isatty(2) ? show_progress : NULL,
+                             .progress_payload = &shown };
+    rc = weir_step_invoke(def, with, out, &ctx);
+    if (shown) {
+        fputs("\r\033[K", stderr); /* the result replaces the progress line */
+    }
+    return rc;
 }
 
 void cli_error(const char *what)

@@ -51,6 +51,8 @@ static const struct weir_param_desc profile_params[] = {
 
 /* Rows between cancellation/deadline checks. */
 #define CHECK_EVERY 65536
+/* rows between progress reports: ~1-3 per second at full speed */
+#define PROGRESS_EVERY (1u << 20)
 
 struct profile_run {
     struct lake_table *t;
@@ -210,6 +212,9 @@ static int scan(struct profile_run *r, weir_ctx *ctx, uint64_t sample_rows)
         }
         if (++r->rows % CHECK_EVERY == 0 && ctx && (rc = lake_host->ctx_check(ctx)) < 0) {
             goto done;
+        }
+        if (r->rows % PROGRESS_EVERY == 0 && ctx && WEIR_HOST_HAS(lake_host, ctx_progress)) {
+            lake_host->ctx_progress(ctx, r->rows, 0, "rows");
         }
     }
     rc = rc < 0 ? rc : WEIR_OK;

@@ -45,7 +45,7 @@ extern "C" {
 #define WEIR_ABI_MAJOR 1
 /** ABI minor: grows when fields are appended to the host table. A plugin that
  *  needs a newer minor than the host has is refused. */
-#define WEIR_ABI_MINOR 0
+#define WEIR_ABI_MINOR 1
 
 #if defined(__GNUC__) || defined(__clang__)
 /** Marks the plugin entry as the one exported symbol (build with hidden visibility). */
@@ -223,6 +223,14 @@ struct weir_host_api {
      *  "run.target", "step.id", "workspace" (absolute directory for state and
      *  artifacts), "project" (directory of weir.yaml). */
     const char *(*ctx_get)(weir_ctx *ctx, const char *key);
+
+    /* ---- ABI 1.1 ---- */
+
+    /** Reports how far a long step has got: `done` units out of `total` (0 when
+     *  the total is unknown), `unit` naming them ("rows", "bytes", "files").
+     *  The host shows it (a progress line on a terminal) or ignores it; it is
+     *  cheap, but calling it a few times a second is plenty. */
+    void (*ctx_progress)(weir_ctx *ctx, uint64_t done, uint64_t total, const char *unit);
 };
 
 /** Non-zero when `host` provides the appended field `field`. */

@@ -48,6 +48,27 @@ static int group_teardown(void **state)
     return 0;
 }
 
+/* Progress reports seen through the host (ABI 1.1 ctx_progress). */
+struct progress_seen {
+    int calls;
+    uint64_t last;
+    char unit[16];
+};
+static struct progress_seen progress_seen;
+
+static void note_progress(void *payload, const char *step, uint64_t done, uint64_t total,
+                          const char *unit)
+{
+    struct progress_seen *p = payload;
+
+    (void)step;
+    assert_int_equal(total, 0); /* rows: the total is not known up front */
+    assert_true(done > p->last);
+    p->calls++;
+    p->last = done;
+    snprintf(p->unit, sizeof(p->unit), "%s", unit);
+}
+
 /* Runs engine.profile in project dir with `with` (JSON text); returns the code. */
 static int run_profile(const char *project, const char *with_text, json_t **out)
 {
@@ -61,6 +82,9 @@ static int run_profile(const char *project, const char *with_text, json_t **out)
     ctx.workspace = project;
     ctx.plugins = plugins;
     ctx.step_id = "profile";
+    ctx.progress_sink = note_progress;
+    ctx.progress_payload = &progress_seen;
+    memset(&progress_seen, 0, sizeof(progress_seen));
     *out = NULL;
     rc = weir_step_invoke(profile_op, with, out, &ctx);
     json_decref(with);
@@ -320,6 +344,9 @@ static void test_bounded_memory(void **state)
     print_message("profiled %d rows in %lld ms, peak RSS %ld -> %ld kB\n", ROWS,
                   (long long)(tu_now_ms() - t0), before, after);
     assert_int_equal(json_integer_value(json_object_get(out, "row_count")), ROWS);
+    /* a report every 2^20 rows: 2M rows give one (at 1,048,576) */
+    assert_int_equal(progress_seen.calls, ROWS / (1 << 20));
+    assert_string_equal(progress_seen.unit, "rows");
     id = json_object_get(json_object_get(out, "column_stats"), "id");
     assert_false(json_is_true(json_object_get(id, "distinct_exact")));
     assert_true(fabs((double)json_integer_value(json_object_get(id, "distinct_count")) - ROWS) /
