@@ -1,7 +1,8 @@
 /*
  * test_pipelines_shipped.c - the shipped pipelines (pipelines/demo.yaml,
- * pipelines/profile.yaml) run in-process against a copy of the example
- * project (examples/: weir.yaml, catalog/, lake/example-lake/), exactly as
+ * copilot.yaml, preload.yaml, postload.yaml, profile.yaml) run in-process
+ * against a fresh copy of the example project (examples/: weir.yaml,
+ * catalog/, incoming/, lake/example-lake/), exactly as
  * `cd examples && weir run ../pipelines/X.yaml` does. Checks the artifacts
  * they write under the store root, and that a rerun on unchanged data writes
  * the same bytes (DESIGN §6).
@@ -38,8 +39,8 @@ static int setup(void **state)
     assert_true(
         asprintf(&cmd,
                  "mkdir -p '%s/lake' && cp -R '%s/examples/weir.yaml' '%s/examples/catalog' "
-                 "'%s/' && cp -R '%s/examples/lake/example-lake' '%s/lake/'",
-                 s->dir, src, src, s->dir, src, s->dir) >= 0);
+                 "'%s/examples/incoming' '%s/' && cp -R '%s/examples/lake/example-lake' '%s/lake/'",
+                 s->dir, src, src, src, s->dir, src, s->dir) >= 0);
     assert_int_equal(system(cmd), 0);
     assert_true(asprintf(&cfg, "%s/weir.yaml", s->dir) >= 0);
     if (weir_runtime_open(cfg, tu_env("WEIR_PLUGIN_DIR"), &s->rt, &diags) != WEIR_OK) {
@@ -166,87 +167,205 @@ static char *sorted_values(const json_t *arr)
     return out;
 }
 
-static void test_demo_writes_stats_context_and_contract(void **state)
+/* Lines of a text (the number of '\n'). */
+static size_t count_lines(const char *text)
+{
+    size_t n = 0;
+
+    for (; *text; text++) {
+        n += *text == '\n';
+    }
+    return n;
+}
+
+/* The rule_name array of the quarantined record of source line `line`, as
+ * one comma-separated string (in the order the record gives), or NULL. */
+static char *quarantined_rules(const char *jsonl, long line)
+{
+    const char *p = jsonl;
+
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        json_t *rec = json_loadb(p, len, 0, NULL);
+
+        assert_non_null(rec);
+        if (json_integer_value(json_object_get(rec, "line")) == line) {
+            const json_t *names = json_object_get(rec, "rule_name"), *v;
+            char *out = calloc(1, 256);
+            size_t i;
+
+            assert_true(json_is_array(names));
+            json_array_foreach(names, i, v) {
+                strcat(out, i ? "," : "");
+                strcat(out, json_string_value(v));
+            }
+            json_decref(rec);
+            return out;
+        }
+        json_decref(rec);
+        p += len + (nl != NULL);
+    }
+    return NULL;
+}
+
+/* The main job: profile + stats history, contract/tests/docs, pre-load of
+ * the incoming batch with its planted bad rows, post-load of the last
+ * loaded day, and the summary of where it all is. */
+static void test_demo_main_job(void **state)
 {
     static const char *const keys[] = {
         "stats-history/" FACT "/" DATE ".json",
-        "contracts/" FACT ".context.json",
         "contracts/" FACT ".json",
+        "tests/" FACT ".json",
+        "docs/" FACT ".md",
+        "results/" FACT "/2026-10-03.json",
     };
+    enum { NKEYS = sizeof(keys) / sizeof(keys[0]) };
     struct shipped *s = *state;
-    json_t *sum = run(s, "demo.yaml", "{}"), *stats, *context, *contract, *q;
-    const json_t *allowed;
-    char *first[3], *values;
+    json_t *sum = run(s, "demo.yaml", "{}"), *out, *stats, *contract, *tests, *results;
+    const json_t *allowed, *art, *min;
+    char *first[NKEYS], *values, *docs, *batch, *valid, *quar, *path = NULL, *names;
+    size_t batch_rows, valid_rows, quar_rows;
 
+    out = json_object_get(rt_step(sum, "summary"), "output");
+    art = json_object_get(out, "artifacts");
+    for (size_t i = 0; i < 4; i++) {
+        static const char *const field[] = { "stats", "contract", "tests", "docs" };
+
+        assert_string_equal(json_string_value(json_object_get(art, field[i])), keys[i]);
+    }
+    assert_string_equal(json_string_value(json_object_get(art, "results")), keys[4]);
+
+    /* the stats history entry and SQL over the files in place */
     stats = artifact_json(s, keys[0]);
-    context = artifact_json(s, keys[1]);
-    contract = artifact_json(s, keys[2]);
-
     assert_int_equal(json_integer_value(json_object_get(stats, "row_count")), 120);
-    assert_int_equal(json_integer_value(json_object_get(context, "row_count")), 120);
-    assert_string_equal(json_string_value(json_object_get(context, "table_name")),
-                        "loan_repayment_fact");
-    assert_string_equal(json_string_value(json_object_get(context, "layer")), "curated");
-    assert_int_equal(json_array_size(json_object_get(context, "schema")), 6);
-    tu_assert_json(json_object_get(context, "constraints"),
-                   "[{\"name\": \"ck_emi_positive\", \"type\": \"CHECK\","
-                   " \"expression\": \"emi_amount >= 0\"}]");
+    tu_assert_json(json_object_get(json_object_get(rt_step(sum, "status_counts"), "output"), "rows"),
+                   "[[\"SUCCESS\", 105, 1089740.31], [\"PENDING\", 9, 96963.75],"
+                   " [\"FAILED\", 6, 60278.55]]");
 
-    /* status: exactly the three values the data holds */
+    /* the contract: keys not null, the three statuses, amounts >= 0 */
+    contract = artifact_json(s, keys[1]);
+    assert_non_null(rule(contract, "loan_id", "not_null"));
+    assert_null(rule(contract, "loan_id", "allowed_values"));
     allowed = rule(contract, "status", "allowed_values");
     assert_non_null(allowed);
     values = sorted_values(json_object_get(allowed, "values"));
     assert_string_equal(values, "FAILED,PENDING,SUCCESS");
     free(values);
-    rt_assert_contains(json_string_value(json_object_get(allowed, "evidence")), "SUCCESS 105");
-    /* ids are not a domain, amounts are non-negative, nothing is null */
-    assert_null(rule(contract, "loan_id", "allowed_values"));
-    assert_non_null(rule(contract, "emi_amount", "min"));
-    assert_non_null(rule(contract, "created_at", "not_null"));
+    rt_assert_contains(json_string_value(json_object_get(allowed, "evidence")), "SUCCESS=105");
+    min = rule(contract, "emi_amount", "min");
+    assert_non_null(min);
+    assert_true(json_number_value(json_object_get(min, "value")) == 0.0);
+    assert_int_equal(json_integer_value(json_object_get(out, "rules")), 17);
 
-    /* SQL over the files in place */
-    q = json_object_get(rt_step(sum, "status_counts"), "output");
-    tu_assert_json(json_object_get(q, "rows"),
-                   "[[\"SUCCESS\", 105, 1089740.31], [\"PENDING\", 9, 96963.75],"
-                   " [\"FAILED\", 6, 60278.55]]");
+    tests = artifact_json(s, keys[2]);
+    assert_true(json_array_size(json_object_get(tests, "tests")) > 0);
+    assert_int_equal(json_integer_value(json_object_get(out, "tests")),
+                     (json_int_t)json_array_size(json_object_get(tests, "tests")));
+    docs = artifact(s, keys[3]);
+    rt_assert_contains(docs, "loan_repayment_fact");
+    free(docs);
+
+    /* pre-load: one quarantined record per planted row, naming its rule(s) */
+    quar = artifact(s, json_string_value(json_object_get(art, "quarantine")));
+    rt_assert_contains(json_string_value(json_object_get(art, "quarantine")),
+                       "quarantine/" FACT "/");
+    rt_assert_contains(json_string_value(json_object_get(art, "valid")), "preload/" FACT "/");
+    assert_int_equal(count_lines(quar), 4);
+    names = quarantined_rules(quar, 8); /* empty loan_id */
+    assert_string_equal(names, "loan_id.not_null");
+    free(names);
+    names = quarantined_rules(quar, 15); /* negative emi_amount */
+    rt_assert_contains(names, "emi_amount.min");
+    rt_assert_contains(names, "ck_emi_positive");
+    free(names);
+    names = quarantined_rules(quar, 23); /* status REFUNDED */
+    assert_string_equal(names, "status.allowed_values");
+    free(names);
+    names = quarantined_rules(quar, 31); /* 4 fields instead of 6 */
+    assert_string_equal(names, "malformed");
+    free(names);
+
+    /* valid + quarantined == the batch's rows, counted from the files */
+    assert_true(asprintf(&path, "%s/incoming/loan_repayment_fact/2026-10-04.csv", s->dir) >= 0);
+    batch = tu_read_file(path, NULL);
+    assert_non_null(batch);
+    valid = artifact(s, json_string_value(json_object_get(art, "valid")));
+    batch_rows = count_lines(batch) - 1; /* header */
+    valid_rows = count_lines(valid) - 1;
+    quar_rows = count_lines(quar);
+    assert_int_equal(batch_rows, 40);
+    assert_int_equal(valid_rows + quar_rows, batch_rows);
+    assert_int_equal(json_integer_value(json_object_get(out, "valid")), (json_int_t)valid_rows);
+    assert_int_equal(json_integer_value(json_object_get(out, "quarantined")), (json_int_t)quar_rows);
+    tu_assert_json(json_object_get(out, "quarantined_per_rule"),
+                   "{\"ck_emi_positive\": 1, \"emi_amount.min\": 1, \"emi_amount.range_soft\": 1,"
+                   " \"loan_id.not_null\": 1, \"malformed\": 1, \"status.allowed_values\": 1}");
+    free(path);
+    free(batch);
+    free(valid);
+    free(quar);
+
+    /* post-load: the clean day passes */
+    results = artifact_json(s, keys[4]);
+    assert_string_equal(json_string_value(json_object_get(results, "date")), "2026-10-03");
+    assert_true(json_integer_value(json_object_get(results, "passed")) > 0);
+    assert_int_equal(json_integer_value(json_object_get(results, "failed")), 0);
+    assert_int_equal(json_integer_value(json_object_get(results, "errors")), 0);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(out, "postload"), "failed")),
+                     0);
 
     /* a rerun on unchanged data rewrites the same bytes */
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < NKEYS; i++) {
         first[i] = artifact(s, keys[i]);
     }
-    json_decref(run(s, "demo.yaml", "{}"));
-    for (size_t i = 0; i < 3; i++) {
+    json_decref(sum);
+    sum = run(s, "demo.yaml", "{}");
+    for (size_t i = 0; i < NKEYS; i++) {
         char *again = artifact(s, keys[i]);
 
         assert_string_equal(again, first[i]);
         free(again);
         free(first[i]);
     }
+    json_decref(results);
+    json_decref(tests);
     json_decref(contract);
-    json_decref(context);
     json_decref(stats);
     json_decref(sum);
 }
 
-/* The rules follow the data: a column with nulls gets no not_null. */
-static void test_demo_on_a_dimension_with_nulls(void **state)
+/* copilot.yaml writes the contract that preload.yaml and postload.yaml use. */
+static void test_copilot_then_preload_and_postload(void **state)
 {
     struct shipped *s = *state;
-    json_t *sum = run(s, "demo.yaml", "{\"table\": \"analytics_db.dim_customer\"}"), *contract;
-    const json_t *allowed;
-    char *values;
+    json_t *sum = run(s, "copilot.yaml", "{\"table\": \"" FACT "\"}"), *out, *contract;
 
-    contract = artifact_json(s, "contracts/analytics_db.dim_customer.json");
-    assert_null(rule(contract, "email", "not_null"));
-    assert_true(json_is_true(json_object_get(
-        json_object_get(json_object_get(contract, "columns"), "email"), "nullable")));
-    assert_non_null(rule(contract, "customer_id", "not_null"));
-    allowed = rule(contract, "segment", "allowed_values");
-    assert_non_null(allowed);
-    values = sorted_values(json_object_get(allowed, "values"));
-    assert_string_equal(values, "premium,retail,sme");
-    free(values);
+    out = json_object_get(rt_step(sum, "summary"), "output");
+    assert_true(json_is_true(json_object_get(out, "written")));
+    contract = artifact_json(s, "contracts/" FACT ".json");
+    assert_non_null(rule(contract, "status", "allowed_values"));
+    free(artifact(s, "tests/" FACT ".json"));
+    free(artifact(s, "docs/" FACT ".md"));
     json_decref(contract);
+    json_decref(sum);
+
+    /* the default input: a day already loaded, so nothing is quarantined */
+    sum = run(s, "preload.yaml", "{}");
+    out = json_object_get(rt_step(sum, "preload"), "output");
+    assert_int_equal(json_integer_value(json_object_get(out, "input_rows")), 40);
+    assert_int_equal(json_integer_value(json_object_get(out, "valid_rows")), 40);
+    assert_int_equal(json_integer_value(json_object_get(out, "quarantined_rows")), 0);
+    free(artifact(s, json_string_value(json_object_get(out, "valid_output"))));
+    json_decref(sum);
+
+    sum = run(s, "postload.yaml", "{\"table\": \"" FACT "\", \"date\": \"2026-10-03\"}");
+    out = json_object_get(rt_step(sum, "summary"), "output");
+    assert_int_equal(json_integer_value(json_object_get(out, "failed")), 0);
+    assert_int_equal(json_integer_value(json_object_get(out, "errors")), 0);
+    assert_true(json_integer_value(json_object_get(out, "passed")) > 0);
+    free(artifact(s, "results/" FACT "/2026-10-03.json"));
     json_decref(sum);
 }
 
@@ -300,9 +419,8 @@ static void test_profile_raw_payments_one_partition(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_demo_writes_stats_context_and_contract, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_demo_on_a_dimension_with_nulls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_demo_main_job, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_copilot_then_preload_and_postload, setup, teardown),
         cmocka_unit_test_setup_teardown(test_profile_stores_the_days_stats, setup, teardown),
         cmocka_unit_test_setup_teardown(test_profile_raw_payments_one_partition, setup, teardown),
     };

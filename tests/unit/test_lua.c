@@ -81,7 +81,10 @@ static void assert_times_out(const char *src)
     assert_string_equal(weir_error_last(), "lua: time budget of 1000 ms exceeded");
     assert_null(out);
     assert_true(elapsed >= 1000);
-    assert_true(elapsed < 1100);
+    /* The 1.1 s precision target is measured by bench/lua-timeout.sh; here
+     * only "it stops, and not much later": a busy shared machine can delay
+     * the thread well past the deadline without the hook being wrong. */
+    assert_true(elapsed < 5000);
 }
 
 static void test_timeout_loop(void **state)
