@@ -55,9 +55,15 @@ static int keep_text(char **buf, size_t *blen, size_t *cap, const char *data, si
     return WEIR_OK;
 }
 
-static int bytes_cmp(const char *a, size_t alen, const char *b, size_t blen)
+static inline int bytes_cmp(const char *a, size_t alen, const char *b, size_t blen)
 {
-    int c = memcmp(a, b, alen < blen ? alen : blen);
+    int c;
+
+    /* The first byte settles most comparisons without a call. */
+    if (alen && blen && a[0] != b[0]) {
+        return (unsigned char)a[0] < (unsigned char)b[0] ? -1 : 1;
+    }
+    c = memcmp(a, b, alen < blen ? alen : blen);
 
     return c ? c : (alen > blen) - (alen < blen);
 }
@@ -104,31 +110,22 @@ static int add_number(struct lake_colprof *c, double x)
     return lake_kll_add(&c->kll, x);
 }
 
-int lake_colprof_add(struct lake_colprof *c, const char *data, size_t len)
-{
-    unsigned shapes;
-    int64_t iv;
-    double dv;
-    int rc;
+enum { K_NONE = 0, K_INT, K_NUM };
 
-    c->rows++;
-    if (!data) {
-        c->nulls++;
-        return WEIR_OK;
-    }
-    c->nonnull++;
-    if ((rc = lake_values_add(&c->values, data, len, lake_hash64(data, len))) < 0) {
-        return rc;
-    }
-    shapes = lake_shapes_match(data, len);
-    for (int s = 0; shapes && s < LAKE_SHAPE_COUNT; s++) {
-        c->shapes[s] += (shapes >> s) & 1u;
+/* Counts a value whose shapes and parse are known (computed now, or kept
+ * from its first occurrence while counts are exact). */
+static int count_value(struct lake_colprof *c, const struct lake_value_memo *m)
+{
+    unsigned shapes = m->shapes;
+
+    for (unsigned b = shapes; b; b &= b - 1) {
+        c->shapes[__builtin_ctz(b)]++;
     }
     c->n_date += (shapes >> LAKE_SHAPE_DATE) & 1u;
     c->n_ts += (shapes >> LAKE_SHAPE_TIMESTAMP) & 1u;
-    /* The shape scan already tells which parser can succeed: an integer is
-     * integer-shaped, and a date or timestamp is never a number. */
-    if ((shapes & (1u << LAKE_SHAPE_INTEGER)) && lake_parse_int(data, len, &iv)) {
+    if (m->kind == K_INT) {
+        int64_t iv = m->num.i;
+
         if (c->n_int == 0 || iv < c->imin) {
             c->imin = iv;
         }
@@ -137,17 +134,57 @@ int lake_colprof_add(struct lake_colprof *c, const char *data, size_t len)
         }
         c->n_int++;
         c->n_num++;
-        rc = add_number(c, (double)iv);
+        return add_number(c, (double)iv);
     }
-    else if (!(shapes & ((1u << LAKE_SHAPE_DATE) | (1u << LAKE_SHAPE_TIMESTAMP))) &&
-             lake_parse_number(data, len, &dv)) {
+    if (m->kind == K_NUM) {
         c->n_num++;
-        rc = add_number(c, dv);
+        return add_number(c, m->num.d);
     }
-    else {
-        c->n_bool += lake_parse_bool(data, len) != 0;
+    c->n_bool += m->set == 2;
+    return WEIR_OK;
+}
+
+int lake_colprof_add(struct lake_colprof *c, const char *data, size_t len)
+{
+    struct lake_value_memo *m = NULL, local;
+    unsigned shapes;
+    int rc;
+
+    c->rows++;
+    if (!data) {
+        c->nulls++;
+        return WEIR_OK;
     }
-    if (rc < 0) {
+    c->nonnull++;
+    if ((rc = lake_values_add_memo(&c->values, data, len, lake_hash64(data, len), &m)) < 0) {
+        return rc;
+    }
+    /* A value seen before (while counts are exact) changes no text minimum,
+     * maximum or length range: only its counts and its number are added. */
+    if (m && m->set) {
+        return count_value(c, m);
+    }
+    if (!m) {
+        m = &local;
+    }
+    memset(m, 0, sizeof(*m));
+    shapes = lake_shapes_match(data, len);
+    m->shapes = (uint8_t)shapes;
+    m->set = 1;
+    /* The shape scan already tells which parser can succeed: an integer is
+     * integer-shaped, and a date or timestamp is never a number. */
+    if ((shapes & (1u << LAKE_SHAPE_INTEGER)) && lake_parse_int(data, len, &m->num.i)) {
+        m->kind = K_INT;
+    }
+    else if ((shapes & (1u << LAKE_SHAPE_DECIMAL)) ? lake_parse_decimal(data, len, &m->num.d)
+             : !(shapes & ((1u << LAKE_SHAPE_DATE) | (1u << LAKE_SHAPE_TIMESTAMP))) &&
+                 lake_parse_number(data, len, &m->num.d)) {
+        m->kind = K_NUM;
+    }
+    else if (lake_parse_bool(data, len)) {
+        m->set = 2; /* a boolean */
+    }
+    if ((rc = count_value(c, m)) < 0) {
         return rc;
     }
     /* Declared numeric columns report numeric min/max and no lengths. */

@@ -9,7 +9,10 @@
 
 #include "lake.h"
 
-#define LAKE_READ_BLOCK (64 * 1024)
+#define LAKE_READ_BLOCK (256 * 1024)
+/* Bytes allocated past the block: the CSV scanner loads 16 bytes at a time
+ * and may look (never act) past the data. */
+#define LAKE_READ_PAD 64
 /* A record larger than this is refused, so one bad file (a missing closing
  * quote, a binary blob) cannot make the reader eat all memory. */
 #define LAKE_RECORD_MAX (16u * 1024 * 1024)
@@ -33,16 +36,20 @@ struct lake_reader {
     size_t *null_lens;     /* strlen of each null token */
     size_t null_max;       /* the longest one: longer fields are never null */
     unsigned char stop[256]; /* CSV: bytes that end an unquoted run */
+    int fast_ok;           /* CSV: the delimiter allows parsing in place */
 
     size_t file_i;         /* index of the open file; nfiles when none */
     int fd;
     int file_eof;
-    unsigned char *buf;    /* LAKE_READ_BLOCK bytes */
+    unsigned char *buf;    /* LAKE_READ_BLOCK (+ LAKE_READ_PAD) bytes */
     size_t pos, len;
+    size_t ascii_end;      /* offset of the block's first non-ASCII byte, or len */
     uint64_t line;         /* physical line of the next unread byte */
     uint64_t rec_line;     /* line where the current record starts */
 
     char *rec;             /* current record's bytes, NUL after each field */
+    const char *rec_base;  /* what span offsets count from: rec, or buf when the
+                              CSV fast path parsed the record in place */
     size_t rec_len, rec_cap;
     struct lake_span *spans;
     size_t nspans, spans_cap;
@@ -95,6 +102,8 @@ static inline int lake_span_push(struct lake_reader *r, size_t off, size_t len, 
 }
 const char *lake_reader_path(const struct lake_reader *r);
 
+/* Length of the leading run of ASCII bytes. */
+size_t lake_ascii_prefix(const unsigned char *p, size_t n);
 /* Non-zero when the bytes are valid UTF-8. */
 int lake_utf8_valid(const unsigned char *p, size_t n);
 

@@ -188,5 +188,6 @@ int lake_jsonl_record(struct lake_reader *r)
             return rc;
         }
     }
+    r->rec_base = r->rec;
     return 1;
 }

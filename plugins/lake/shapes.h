@@ -41,6 +41,8 @@ int lake_shape_decimal(const char *s, size_t len);
  * integer that does not fit in int64 is not an integer (but is a number). */
 int lake_parse_int(const char *s, size_t len, int64_t *out);
 int lake_parse_number(const char *s, size_t len, double *out);
+/* lake_parse_number for a value with the decimal shape (no integer try). */
+int lake_parse_decimal(const char *s, size_t len, double *out);
 int lake_parse_bool(const char *s, size_t len);
 
 /* Code points in UTF-8 bytes (continuation bytes not counted). */

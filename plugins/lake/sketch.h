@@ -97,14 +97,32 @@ struct lake_values {
                                   empty: to be rebuilt by a scan */
     size_t nss_min;
     uint64_t ss_min_count;
-    uint32_t *ss_index; /* hash -> counter id + 1, linear probing */
+    uint64_t *ss_index; /* linear probing: (low 32 bits of the hash) << 32 | counter id + 1 */
     size_t ss_index_n;  /* power of two, >= 4 * ss_cap */
+};
+
+/* What the profiler learned from a value the first time it saw it, kept
+ * beside the value while counts are exact, so a repeated value is not
+ * scanned and parsed again. Opaque to the sketch. */
+struct lake_value_memo {
+    union {
+        int64_t i;
+        double d;
+    } num;
+    uint8_t shapes;
+    uint8_t kind;
+    uint8_t set; /* 0 until the caller fills it in (with any non-zero value) */
 };
 
 /* threshold: distinct values counted exactly; ss_cap: heavy-hitter counters. */
 int lake_values_init(struct lake_values *v, size_t threshold, size_t ss_cap);
 void lake_values_free(struct lake_values *v);
 int lake_values_add(struct lake_values *v, const char *data, size_t len, uint64_t hash);
+/* lake_values_add that also gives the value's memo while counts are exact
+ * (set == 0 the first time the value is seen), else NULL. The pointer is
+ * valid until the next add or merge. */
+int lake_values_add_memo(struct lake_values *v, const char *data, size_t len, uint64_t hash,
+                         struct lake_value_memo **memo);
 int lake_values_merge(struct lake_values *dst, const struct lake_values *src);
 uint64_t lake_values_distinct(const struct lake_values *v);
 /* The top k values by count (desc), ties by bytes (asc): *out is malloc'd

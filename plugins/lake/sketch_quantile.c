@@ -163,7 +163,15 @@ static int compact_level(struct lake_kll *s, int h)
     /* Levels above 0 are kept sorted (promoted runs are merged in), so only
      * level 0, the unsorted input buffer, needs a sort here. */
     if (h == 0) {
-        sort_doubles(src, n);
+        uint32_t i = 1;
+
+        /* Ordered input (ids, timestamps) is common: check before sorting. */
+        while (i < n && src[i - 1] <= src[i]) {
+            i++;
+        }
+        if (i < n) {
+            sort_doubles(src, n);
+        }
     }
     off = keep + (uint32_t)next_bit(s);
     merge_in(s->items[h + 1], s->size[h + 1], src + off, pairs);

@@ -25,6 +25,7 @@ struct lake_vslot {
     uint64_t count; /* 0: empty slot */
     uint32_t off;
     uint32_t len;
+    struct lake_value_memo memo;
 };
 
 #define VALUES_BYTE_CAP ((size_t)8 << 20)
@@ -147,6 +148,12 @@ static void min_leave(struct lake_values *v, uint32_t id)
     v->ss[id].min_pos = UINT32_MAX;
 }
 
+/* Index entries carry the low half of the hash, so probes and deletions
+ * compare and find home slots without touching the counters. */
+#define IDX_ENTRY(hash, id) (((uint64_t)(uint32_t)(hash) << 32) | ((uint64_t)(id) + 1))
+#define IDX_ID(e) ((uint32_t)(e) - 1)
+#define IDX_HOME(e, mask) (((e) >> 32) & (mask))
+
 static void index_put(struct lake_values *v, uint64_t hash, uint32_t id)
 {
     size_t mask = v->ss_index_n - 1, j = hash & mask;
@@ -154,19 +161,20 @@ static void index_put(struct lake_values *v, uint64_t hash, uint32_t id)
     while (v->ss_index[j]) {
         j = (j + 1) & mask;
     }
-    v->ss_index[j] = id + 1;
+    v->ss_index[j] = IDX_ENTRY(hash, id);
 }
 
 /* Backward-shift deletion keeps probe chains intact without tombstones. */
 static void index_del(struct lake_values *v, uint64_t hash, uint32_t id)
 {
     size_t mask = v->ss_index_n - 1, j = hash & mask, k;
+    uint64_t want = IDX_ENTRY(hash, id);
 
-    while (v->ss_index[j] != id + 1) {
+    while (v->ss_index[j] != want) {
         j = (j + 1) & mask;
     }
     for (k = (j + 1) & mask; v->ss_index[k]; k = (k + 1) & mask) {
-        size_t home = v->ss[v->ss_index[k] - 1].hash & mask;
+        size_t home = IDX_HOME(v->ss_index[k], mask);
 
         /* move k into the hole j unless its home lies cyclically in (j, k] */
         if (((k - home) & mask) >= ((k - j) & mask)) {
@@ -225,11 +233,16 @@ int lake_ss_add(struct lake_values *v, const char *data, size_t len, uint64_t ha
     }
     mask = v->ss_index_n - 1;
     for (j = hash & mask; v->ss_index[j]; j = (j + 1) & mask) {
-        c = &v->ss[v->ss_index[j] - 1];
+        uint64_t e = v->ss_index[j];
+
+        if ((e >> 32) != (uint32_t)hash) {
+            continue;
+        }
+        c = &v->ss[IDX_ID(e)];
         if (c->hash == hash && c->len == len && memcmp(c->data, data, len) == 0) {
             c->count += count;
             c->error += error;
-            min_leave(v, v->ss_index[j] - 1);
+            min_leave(v, IDX_ID(e));
             return WEIR_OK;
         }
     }
@@ -339,8 +352,31 @@ static int arena_put(struct lake_values *v, const char *data, size_t len, uint32
     return WEIR_OK;
 }
 
+/* memcmp(a, b, n) == 0 without a call for the short values of a column. */
+static inline int same_bytes(const char *a, const char *b, size_t n)
+{
+    uint64_t x, y;
+
+    while (n >= 8) {
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        if (x != y) {
+            return 0;
+        }
+        a += 8;
+        b += 8;
+        n -= 8;
+    }
+    while (n--) {
+        if (*a++ != *b++) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
 static int add_n(struct lake_values *v, const char *data, size_t len, uint64_t hash, uint64_t count,
-                 uint64_t error)
+                 uint64_t error, struct lake_value_memo **memo)
 {
     struct lake_vslot *s;
     size_t j;
@@ -350,8 +386,9 @@ static int add_n(struct lake_values *v, const char *data, size_t len, uint64_t h
         if (v->nslots) {
             for (j = hash & (v->nslots - 1); v->slots[j].count; j = (j + 1) & (v->nslots - 1)) {
                 s = &v->slots[j];
-                if (s->hash == hash && s->len == len && memcmp(v->arena + s->off, data, len) == 0) {
+                if (s->hash == hash && s->len == len && same_bytes(v->arena + s->off, data, len)) {
                     s->count += count;
+                    *memo = &s->memo;
                     return WEIR_OK;
                 }
             }
@@ -360,7 +397,7 @@ static int add_n(struct lake_values *v, const char *data, size_t len, uint64_t h
             if ((rc = to_approx(v)) < 0) {
                 return rc;
             }
-            return add_n(v, data, len, hash, count, error);
+            return add_n(v, data, len, hash, count, error, memo);
         }
         if ((v->nused + 1) * 2 > v->nslots) {
             if ((rc = grow_table(v)) < 0) {
@@ -376,16 +413,27 @@ static int add_n(struct lake_values *v, const char *data, size_t len, uint64_t h
         s->hash = hash;
         s->len = (uint32_t)len;
         s->count = count;
+        memset(&s->memo, 0, sizeof(s->memo));
+        *memo = &s->memo;
         v->nused++;
         return WEIR_OK;
     }
+    *memo = NULL;
     lake_hll_add_hash(v->hll, hash);
     return lake_ss_add(v, data, len, hash, count, error);
 }
 
 int lake_values_add(struct lake_values *v, const char *data, size_t len, uint64_t hash)
 {
-    return add_n(v, data, len, hash, 1, 0);
+    struct lake_value_memo *memo;
+
+    return add_n(v, data, len, hash, 1, 0, &memo);
+}
+
+int lake_values_add_memo(struct lake_values *v, const char *data, size_t len, uint64_t hash,
+                         struct lake_value_memo **memo)
+{
+    return add_n(v, data, len, hash, 1, 0, memo);
 }
 
 int lake_values_merge(struct lake_values *dst, const struct lake_values *src)
@@ -401,8 +449,10 @@ int lake_values_merge(struct lake_values *dst, const struct lake_values *src)
         return rc;
     }
     for (size_t i = 0; i < n; i++) {
+        struct lake_value_memo *memo;
+
         if ((rc = add_n(dst, all[i].data, all[i].len, lake_hash64(all[i].data, all[i].len),
-                        all[i].count, all[i].error)) < 0) {
+                        all[i].count, all[i].error, &memo)) < 0) {
             goto done;
         }
     }
