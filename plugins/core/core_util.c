@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "core_internal.h"
+#include "weir/util.h"
 
 const char *core_ctx_get(weir_ctx *ctx, const char *key, const char *fallback)
 {
@@ -33,29 +34,16 @@ int64_t core_now_ms(void)
 
 char *core_strdup(const char *s)
 {
-    size_t n = strlen(s) + 1;
-    char *copy = core_host->malloc(n);
-
-    if (copy) {
-        memcpy(copy, s, n);
-    }
-    return copy;
+    return weir_host_strdup(core_host, s);
 }
 
 char *core_printf(const char *fmt, ...)
 {
     va_list ap;
     char *s;
-    int n;
 
     va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (s = core_host->malloc((size_t)n + 1)) == NULL) {
-        return NULL;
-    }
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    s = weir_host_vprintf(core_host, fmt, ap);
     va_end(ap);
     return s;
 }

@@ -7,32 +7,20 @@
 #include <unistd.h>
 
 #include "fs_internal.h"
+#include "weir/util.h"
 
 char *fs_strdup(const char *s)
 {
-    size_t n = strlen(s) + 1;
-    char *copy = fs_host->malloc(n);
-
-    if (copy) {
-        memcpy(copy, s, n);
-    }
-    return copy;
+    return weir_host_strdup(fs_host, s);
 }
 
 char *fs_printf(const char *fmt, ...)
 {
     va_list ap;
     char *s;
-    int n;
 
     va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (s = fs_host->malloc((size_t)n + 1)) == NULL) {
-        return NULL;
-    }
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    s = weir_host_vprintf(fs_host, fmt, ap);
     va_end(ap);
     return s;
 }

@@ -16,32 +16,20 @@
 #include <unistd.h>
 
 #include "catalog_int.h"
+#include "weir/util.h"
 
 char *lake_cat_strdup(const char *s)
 {
-    size_t n = strlen(s) + 1;
-    char *copy = lake_host->malloc(n);
-
-    if (copy) {
-        memcpy(copy, s, n);
-    }
-    return copy;
+    return weir_host_strdup(lake_host, s);
 }
 
 char *lake_cat_printf(const char *fmt, ...)
 {
     va_list ap;
     char *s;
-    int n;
 
     va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    va_end(ap);
-    if (n < 0 || (s = lake_host->malloc((size_t)n + 1)) == NULL) {
-        return NULL;
-    }
-    va_start(ap, fmt);
-    vsnprintf(s, (size_t)n + 1, fmt, ap);
+    s = weir_host_vprintf(lake_host, fmt, ap);
     va_end(ap);
     return s;
 }

@@ -8,5 +8,6 @@
 
 #include "weir/error.h"
 #include "weir/plugin.h"
+#include "weir/util.h"
 
 #endif /* WEIR_WEIR_H */
