@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 
+#include "lua_host.h"
 #include "plugins.h"
 
 typedef void (*weir_log_sink_fn)(void *payload, const char *step, int level, const char *msg);
@@ -31,6 +32,7 @@ struct weir_ctx {
     void *log_payload;
     weir_progress_fn progress_sink; /* NULL: progress is not shown */
     void *progress_payload;
+    struct weir_lua_limits lua; /* for host lua_open; zero fields mean the defaults */
 };
 
 /* Monotonic clock in ms, and wall clock in ms since the epoch. */

@@ -7,6 +7,7 @@
 
 #include "ctx.h"
 #include "error.h"
+#include "lua_host.h"
 #include "redact.h"
 
 int weir__plugin_describe(weir_registry *reg, const struct weir_plugin_info *info);
@@ -178,6 +179,33 @@ static void host_ctx_progress(weir_ctx *ctx, uint64_t done, uint64_t total, cons
     }
 }
 
+/* Lua sessions over lua_host.h with the project's limits; zero fields of
+ * ctx->lua (or no ctx) fall back to the defaults inside lua_host.c. */
+static int host_lua_open(weir_ctx *ctx, const char *chunkname, const char *src, size_t len,
+                         void **session)
+{
+    struct weir_lua_limits none = { 0 };
+    struct weir_lua_session *s = NULL;
+    int rc;
+
+    if (!session) {
+        return weir_error_set(WEIR_EINVALID, "lua_open: session is required");
+    }
+    rc = weir_lua_session_open(chunkname, src, len, ctx ? &ctx->lua : &none, &s);
+    *session = s;
+    return rc;
+}
+
+static int host_lua_call(void *session, const json_t *input, json_t **out)
+{
+    return weir_lua_session_call(session, input, out);
+}
+
+static void host_lua_close(void *session)
+{
+    weir_lua_session_close(session);
+}
+
 static void *host_malloc(size_t n)
 {
     return malloc(n);
@@ -215,6 +243,9 @@ static const struct weir_host_api host_api = {
     .ctx_remaining_ms = host_ctx_remaining_ms,
     .ctx_get = host_ctx_get,
     .ctx_progress = host_ctx_progress,
+    .lua_open = host_lua_open,
+    .lua_call = host_lua_call,
+    .lua_close = host_lua_close,
 };
 
 const struct weir_host_api *weir_host_api_get(void)

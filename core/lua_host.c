@@ -69,6 +69,7 @@ struct run {
     size_t len;
     const json_t *input;
     const json_t *ctx;
+    int ref; /* sessions: registry reference of the function */
     int code;
     char msg[WEIR_ERROR_MAX];
 };
@@ -199,7 +200,6 @@ static int init_host(struct host *h, const struct weir_lua_limits *limits)
     }
     h->cap = limits && limits->memory_bytes ? limits->memory_bytes : WEIR_LUA_DEFAULT_MEMORY;
     h->budget_ms = ms;
-    h->deadline_ns = now_ns() + (ms < MAX_BUDGET_MS ? ms : MAX_BUDGET_MS) * 1000000;
     return WEIR_OK;
 }
 
@@ -555,6 +555,36 @@ static int message_handler(lua_State *L)
 
 /* ---- running ---- */
 
+/* Starts the time budget afresh: the deadline moves to now + budget and the
+ * hook goes back to its sparse count (the timeout path sets it to 1). */
+static void arm_deadline(struct host *h)
+{
+    int64_t ms = h->budget_ms < MAX_BUDGET_MS ? h->budget_ms : MAX_BUDGET_MS;
+
+    h->deadline_ns = now_ns() + ms * 1000000;
+    lua_sethook(h->main, budget_hook, LUA_MASKCOUNT, HOOK_COUNT);
+}
+
+/* A capped state for h (which must stay at the same address for the state's
+ * life: the allocator and the hook reach it through the allocator's
+ * userdata), with the deadline armed. Shared by weir_lua_run and sessions. */
+static int state_open(struct host *h, const struct weir_lua_limits *limits, lua_State **out)
+{
+    int rc = init_host(h, limits);
+
+    *out = NULL;
+    if (rc != WEIR_OK) {
+        return rc;
+    }
+    h->main = lua_newstate(capped_alloc, h);
+    if (!h->main) {
+        return memory_error(h);
+    }
+    arm_deadline(h);
+    *out = h->main;
+    return WEIR_OK;
+}
+
 static bool set_json_global(lua_State *L, struct run *r, int env, const json_t *v, const char *name)
 {
     char err[WEIR_ERROR_MAX / 2];
@@ -583,16 +613,34 @@ static bool load_chunk(lua_State *L, struct run *r, int env)
     return true;
 }
 
-/* Protected: sets up the state, runs the chunk and leaves the output on top.
- * Problems that are not Lua errors go to r->code and r->msg. Stack:
- * 1 run, 2 env, 3 input, 4 ctx. */
-static int run_script(lua_State *L)
+/* Builds the sandbox and the script's _ENV, and loads the chunk: the one
+ * setup every way of running a script goes through. Leaves env at the
+ * returned index and the compiled chunk on top; on a compile error returns
+ * 0 with r->code and r->msg set. Raises only Lua (memory) errors. */
+static int setup_chunk(lua_State *L, struct run *r)
 {
-    struct run *r = lua_touserdata(L, 1);
     int env;
 
     open_sandbox(L, r->host);
     env = push_env(L);
+    if (!load_chunk(L, r, env)) {
+        return 0;
+    }
+    return env;
+}
+
+/* Protected: a whole run of weir_lua_run; leaves the output on top.
+ * Stack: 1 run. */
+static int run_script(lua_State *L)
+{
+    struct run *r = lua_touserdata(L, 1);
+    int env = setup_chunk(L, r);
+    int chunk;
+
+    if (env == 0) {
+        return 0;
+    }
+    chunk = lua_gettop(L);
     if (!set_json_global(L, r, env, r->input, "input")) {
         return 0;
     }
@@ -606,13 +654,11 @@ static int run_script(lua_State *L)
         lua_pushvalue(L, -1);
         lua_setfield(L, env, "ctx");
     }
-    if (!load_chunk(L, r, env)) {
-        return 0;
-    }
+    lua_pushvalue(L, chunk);
     lua_call(L, 0, 1);
     if (lua_type(L, -1) == LUA_TFUNCTION) {
-        lua_pushvalue(L, 3);
-        lua_pushvalue(L, 4);
+        lua_pushvalue(L, chunk + 1);
+        lua_pushvalue(L, chunk + 2);
         lua_call(L, 2, 1);
     }
     return 1;
@@ -634,31 +680,47 @@ static int limit_error(const struct host *h)
                           (long long)h->budget_ms);
 }
 
-static int run_in_state(lua_State *L, struct host *h, struct run *r, json_t **out)
+/* Runs body(r) in protected mode under the message handler. On WEIR_OK the
+ * body's one result is left on top of the stack; otherwise the stack is
+ * back where it was and the last error says why. The limits are consulted
+ * before the status: a script may have caught their errors. */
+static int protected_call(lua_State *L, struct host *h, struct run *r, lua_CFunction body)
 {
-    char err[WEIR_ERROR_MAX];
+    int base = lua_gettop(L);
     int status;
     int rc;
 
-    lua_sethook(L, budget_hook, LUA_MASKCOUNT, HOOK_COUNT);
     lua_pushcfunction(L, message_handler);
-    lua_pushcfunction(L, run_script);
+    lua_pushcfunction(L, body);
     lua_pushlightuserdata(L, r);
-    status = lua_pcall(L, 1, 1, 1);
-    /* The limits are consulted first: a script may have caught their errors. */
+    status = lua_pcall(L, 1, 1, base + 1);
     if (h->refusal_pending) {
         note_limit(h, WEIR_ENOMEM);
     }
     if (h->limit != 0) {
-        return limit_error(h);
+        rc = limit_error(h);
     }
-    if (status != LUA_OK) {
-        return script_error(L);
+    else if (status != LUA_OK) {
+        rc = script_error(L);
     }
-    if (r->code != WEIR_OK) {
-        return set_one_line(r->code, "", r->msg);
+    else if (r->code != WEIR_OK) {
+        rc = set_one_line(r->code, "", r->msg);
     }
-    rc = weir_lua_json_to(L, -1, "output", output_budget(h), out, err, sizeof(err));
+    else {
+        lua_remove(L, base + 1);
+        return WEIR_OK;
+    }
+    lua_settop(L, base);
+    return rc;
+}
+
+/* Converts the value on top to JSON and pops it. */
+static int pop_output(lua_State *L, const struct host *h, const struct run *r, json_t **out)
+{
+    char err[WEIR_ERROR_MAX];
+    int rc = weir_lua_json_to(L, -1, "output", output_budget(h), out, err, sizeof(err));
+
+    lua_pop(L, 1);
     if (rc != WEIR_OK) {
         return weir_error_set(rc, "%s: %s", r->chunkname, err);
     }
@@ -675,25 +737,152 @@ int weir_lua_run(const char *chunkname, const char *src, size_t len, const json_
                      .input = input,
                      .ctx = ctx,
                      .code = WEIR_OK };
-    lua_State *L;
+    lua_State *L = NULL;
     int rc;
 
     if (!out || !src) {
         return weir_error_set(WEIR_EINVALID, "lua: no script or no output pointer given");
     }
     *out = NULL;
-    rc = init_host(&h, limits);
+    rc = state_open(&h, limits, &L);
     if (rc != WEIR_OK) {
-        return rc;
+        goto done;
     }
-    L = lua_newstate(capped_alloc, &h);
-    if (!L) {
-        return memory_error(&h);
-    }
-    h.main = L;
     r.host = &h;
-    rc = run_in_state(L, &h, &r, out);
-    lua_close(L);
+    rc = protected_call(L, &h, &r, run_script);
+    if (rc == WEIR_OK) {
+        rc = pop_output(L, &h, &r, out);
+    }
+done:
+    if (L) {
+        lua_close(L);
+    }
+    return rc;
+}
+
+/* ---- sessions ---- */
+
+struct weir_lua_session {
+    struct host h; /* the allocator's userdata points here */
+    lua_State *L;
+    char *chunkname;
+    int ref;    /* the function the chunk returned, in the registry */
+    int broken; /* 0, or the limit code an earlier call hit */
+};
+
+/* Protected: builds the sandbox, runs the chunk once and keeps the function
+ * it returned in the registry (r->ref). Stack: 1 run. */
+static int session_setup(lua_State *L)
+{
+    struct run *r = lua_touserdata(L, 1);
+    int env = setup_chunk(L, r);
+
+    if (env == 0) {
+        return 0;
+    }
+    lua_call(L, 0, 1);
+    if (lua_type(L, -1) != LUA_TFUNCTION) {
+        r->code = WEIR_EINVALID;
+        snprintf(r->msg, sizeof(r->msg), "%s: the chunk must return a function, it returned a %s",
+                 r->chunkname, luaL_typename(L, -1));
+        return 0;
+    }
+    r->ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return 0;
+}
+
+/* Protected: calls the session's function with the input. Stack: 1 run. */
+static int session_body(lua_State *L)
+{
+    struct run *r = lua_touserdata(L, 1);
+    char err[WEIR_ERROR_MAX / 2];
+
+    lua_rawgeti(L, LUA_REGISTRYINDEX, r->ref);
+    if (weir_lua_json_push(L, r->input, "input", err, sizeof(err)) != WEIR_OK) {
+        r->code = WEIR_EINVALID;
+        snprintf(r->msg, sizeof(r->msg), "%s: %s", r->chunkname, err);
+        return 0;
+    }
+    lua_call(L, 1, 1);
+    return 1;
+}
+
+void weir_lua_session_close(struct weir_lua_session *s)
+{
+    if (!s) {
+        return;
+    }
+    if (s->L) {
+        lua_close(s->L);
+    }
+    free(s->chunkname);
+    free(s);
+}
+
+int weir_lua_session_open(const char *chunkname, const char *src, size_t len,
+                          const struct weir_lua_limits *limits, struct weir_lua_session **out)
+{
+    struct weir_lua_session *s = NULL;
+    const char *name = chunkname ? chunkname : "lua";
+    struct run r = { .chunkname = name, .src = src, .len = len, .code = WEIR_OK };
+    int rc;
+
+    if (!out || !src) {
+        return weir_error_set(WEIR_EINVALID, "lua: no script or no session pointer given");
+    }
+    *out = NULL;
+    s = calloc(1, sizeof(*s));
+    if (!s || !(s->chunkname = strdup(name))) {
+        rc = weir_error_set(WEIR_ENOMEM, "lua: out of memory");
+        goto fail;
+    }
+    rc = state_open(&s->h, limits, &s->L);
+    if (rc != WEIR_OK) {
+        goto fail;
+    }
+    r.chunkname = s->chunkname;
+    r.host = &s->h;
+    rc = protected_call(s->L, &s->h, &r, session_setup);
+    if (rc != WEIR_OK) {
+        goto fail;
+    }
+    lua_pop(s->L, 1); /* session_setup's nil result */
+    s->ref = r.ref;
+    *out = s;
+    return WEIR_OK;
+fail:
+    weir_lua_session_close(s);
+    return rc;
+}
+
+int weir_lua_session_call(struct weir_lua_session *s, const json_t *input, json_t **out)
+{
+    struct run r = { .code = WEIR_OK };
+    int rc;
+
+    if (!s || !out) {
+        return weir_error_set(WEIR_EINVALID, "lua: no session or no output pointer given");
+    }
+    *out = NULL;
+    if (s->broken) {
+        /* The state may hold half-done work of the call that was stopped. */
+        return weir_error_set(s->broken,
+                              "lua: %s: session unusable: an earlier call exceeded its %s",
+                              s->chunkname,
+                              s->broken == WEIR_ETIMEOUT ? "time budget" : "memory limit");
+    }
+    r.chunkname = s->chunkname;
+    r.host = &s->h;
+    r.input = input;
+    r.ref = s->ref;
+    arm_deadline(&s->h);
+    rc = protected_call(s->L, &s->h, &r, session_body);
+    if (s->h.limit != 0) {
+        s->broken = s->h.limit;
+    }
+    if (rc == WEIR_OK) {
+        rc = pop_output(s->L, &s->h, &r, out);
+    }
     return rc;
 }
 

@@ -280,7 +280,8 @@ int weir__run_init(struct run *r, struct weir_runtime *rt, const struct weir_run
     r->ctx_proto = (struct weir_ctx){ .run_id = r->id, .run_date = r->date, .target = r->target,
                                       .workspace = rt->cfg->workspace, .project = rt->cfg->project,
                                       .plugins = rt->plugins,
-                                      .services = weir_config_target(rt->cfg, r->target) };
+                                      .services = weir_config_target(rt->cfg, r->target),
+                                      .lua = rt->cfg->lua };
     if ((rc = weir_state_open(rt->cfg->workspace, &r->st)) < 0 ||
         (rc = weir_eventlog_open(rt->cfg->workspace, r->id, &r->log)) < 0 ||
         (rc = weir_pool_start(jobs, &r->pool)) < 0) {

@@ -84,7 +84,8 @@ static int call_step(struct weir_runtime *rt, const struct contract_args *a, con
                              .workspace = rt->cfg->workspace,
                              .project = rt->cfg->project,
                              .plugins = rt->plugins,
-                             .services = services };
+                             .services = services,
+                             .lua = rt->cfg->lua };
     return weir_step_invoke(def, with, out, &ctx);
 }
 

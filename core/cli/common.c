@@ -82,7 +82,8 @@ int cli_service_call(struct weir_runtime *rt, const char *target, const char *se
                              .plugins = rt->plugins,
                              .services = services,
                              .progress_sink = isatty(2) ? show_progress : NULL,
-                             .progress_payload = &shown };
+                             .progress_payload = &shown,
+                             .lua = rt->cfg->lua };
     rc = weir_step_invoke(def, with, out, &ctx);
     if (shown) {
         fputs("\r\033[K", stderr); /* the result replaces the progress line */

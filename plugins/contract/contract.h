@@ -44,6 +44,7 @@ enum contract_kind {
     CK_DISTRIBUTION_DRIFT, /* {metric, max_change_pct} */
     CK_CUSTOM_SQL,         /* table: {sql, expect: "zero_rows" | {max: n}} */
     CK_CHECK,              /* {expression}: a SQL boolean expression over a row's columns */
+    CK_LUA,                /* {script}: a Lua chunk returning function(row) (README "Lua rules") */
     CK_COUNT
 };
 

@@ -38,6 +38,7 @@ static const char *const kind_names[CK_COUNT] = {
     [CK_DISTRIBUTION_DRIFT] = "distribution_drift",
     [CK_CUSTOM_SQL] = "custom_sql",
     [CK_CHECK] = "check",
+    [CK_LUA] = "lua",
 };
 
 /* Names peers and the user's spec use for the same concepts (dq-anchors §2). */
@@ -93,7 +94,8 @@ int contract_kind_is_row_rule(enum contract_kind k)
     case CK_PATTERN:
     case CK_LENGTH_RANGE:
     case CK_TYPE_CONFORMITY:
-    case CK_CHECK: return 1;
+    case CK_CHECK:
+    case CK_LUA: return 1;
     default: return 0;
     }
 }
@@ -335,6 +337,26 @@ static void check_expression(struct parse_state *ps, const char *path, const cha
     check_expr_free(e);
 }
 
+/* Compiles a Lua rule once (and runs its chunk, which must return a
+ * function) so a syntax error shows at validation time, not on the first row
+ * of a load. Without the host's Lua (an older host) only the shape is
+ * checked; the pre-load step then refuses the rule. No ctx here, so the
+ * project's limits are not known: the host's defaults apply. */
+static void check_lua(struct parse_state *ps, const char *path, const char *script)
+{
+    char name[400];
+    void *session = NULL;
+
+    if (!WEIR_HOST_HAS(contract_host, lua_open)) {
+        return;
+    }
+    snprintf(name, sizeof(name), "%s.script", path);
+    if (contract_host->lua_open(NULL, name, script, strlen(script), &session) < 0) {
+        problem(ps, "%s", contract_host->error_last());
+    }
+    contract_host->lua_close(session);
+}
+
 /* Checks the kind-specific fields of one rule. col is the column it tests
  * (NULL for table-level), already checked against the schema. */
 static void check_fields(struct parse_state *ps, const char *path, enum contract_kind kind,
@@ -411,6 +433,11 @@ static void check_fields(struct parse_state *ps, const char *path, enum contract
             check_expression(ps, path, s);
         }
         break;
+    case CK_LUA:
+        if ((s = want_string(ps, path, spec, "script", 1)) != NULL) {
+            check_lua(ps, path, s);
+        }
+        break;
     default: break;
     }
 }
@@ -477,7 +504,7 @@ static void parse_rule(struct parse_state *ps, const char *path, const json_t *s
         }
         col = NULL;
     }
-    else if (col == NULL && r.kind != CK_CHECK) {
+    else if (col == NULL && r.kind != CK_CHECK && r.kind != CK_LUA) {
         problem(ps, "%s: '%s' needs a 'column'", path, kind_names[kind]);
         return;
     }

@@ -127,7 +127,11 @@ struct prule {
     int dec_p, dec_s; /* decimal(p,s); 0 = unchecked */
     struct check_expr *expr;
     char *type_text; /* for reasons */
+    void *lua;       /* lua: the host's session, opened on the first row */
+    char *lua_why;   /* lua: why the last row failed (LUA_WHY_MAX bytes) */
 };
+
+#define LUA_WHY_MAX 400
 
 struct predicate {
     const struct contract *c;
@@ -136,6 +140,10 @@ struct predicate {
     size_t nfields;
     pcre2_match_data *md;
     struct check_numcache nums; /* numbers parsed this row, shared with checks */
+    const struct lake_table *t;
+    weir_ctx *ctx;       /* for the Lua limits; may be NULL */
+    json_t *row;         /* lua: the row as an object, rebuilt once per row */
+    uint32_t row_built;  /* the nums.row generation row was built for */
 };
 
 size_t predicate_nrules(const struct predicate *p)
@@ -161,7 +169,12 @@ void predicate_free(struct predicate *p)
         pcre2_code_free(p->rules[i].re);
         check_expr_free(p->rules[i].expr);
         contract_host->free(p->rules[i].type_text);
+        if (p->rules[i].lua != NULL) {
+            contract_host->lua_close(p->rules[i].lua);
+        }
+        contract_host->free(p->rules[i].lua_why);
     }
+    json_decref(p->row);
     pcre2_match_data_free(p->md);
     contract_host->free(p->rules);
     contract_host->free(p->nums.gen);
@@ -320,6 +333,23 @@ static int compile_check(struct prule *r, const struct lake_table *t)
     return WEIR_OK;
 }
 
+/* The session itself is opened on the first row (see lua_holds), so a
+ * preload that never reaches a row pays nothing. */
+static int compile_lua(struct prule *r)
+{
+    if (!WEIR_HOST_HAS(contract_host, lua_open)) {
+        return contract_host->error_set(WEIR_EVERSION,
+                                        "rule %s: this weir host has no Lua sessions (host ABI "
+                                        "1.1 with lua_open); upgrade weir or drop the lua rule",
+                                        r->rule->name);
+    }
+    if ((r->lua_why = contract_host->malloc(LUA_WHY_MAX)) == NULL) {
+        return contract_host->error_set(WEIR_ENOMEM, "out of memory");
+    }
+    r->lua_why[0] = '\0';
+    return WEIR_OK;
+}
+
 static int compile_rule(struct predicate *p, const struct contract_rule *cr,
                         const struct lake_table *t)
 {
@@ -351,6 +381,7 @@ static int compile_rule(struct predicate *p, const struct contract_rule *cr,
         return compile_type(r, p->c, t) < 0 ? contract_host->error_set(WEIR_ENOMEM, "out of memory")
                                             : WEIR_OK;
     case CK_CHECK: return compile_check(r, t);
+    case CK_LUA: return compile_lua(r);
     default: return WEIR_OK;
     }
 }
@@ -414,6 +445,7 @@ int predicate_compile(const struct contract *c, const struct lake_table *t, cons
     }
     memset(p, 0, sizeof(*p));
     p->c = c;
+    p->t = t;
     p->nfields = nf;
     p->rules = contract_host->malloc((c->nrules ? c->nrules : 1) * sizeof(*p->rules));
     p->nums.gen = contract_host->malloc((nf ? nf : 1) * sizeof(*p->nums.gen));
@@ -435,6 +467,11 @@ int predicate_compile(const struct contract *c, const struct lake_table *t, cons
 cleanup:
     predicate_free(p);
     return rc;
+}
+
+void predicate_set_ctx(struct predicate *p, weir_ctx *ctx)
+{
+    p->ctx = ctx;
 }
 
 /* ---- evaluation ---------------------------------------------------------- */
@@ -635,6 +672,120 @@ static int conforms(struct predicate *p, const struct prule *r, const struct lak
     }
 }
 
+/* ---- lua rules ---------------------------------------------------------- */
+
+/* A field as its column's kind says (integers, numbers, booleans), or as a
+ * string when it does not parse as that kind: the rule sees the value the
+ * file holds rather than a failure of its own. Bytes go to Lua unchecked, as
+ * Lua strings are bytes. */
+static json_t *typed_value(enum lake_type kind, const struct lake_field *f)
+{
+    char buf[64], *end;
+
+    if (f->len > 0 && f->len < sizeof(buf)) {
+        memcpy(buf, f->data, f->len);
+        buf[f->len] = '\0';
+        if (kind == LAKE_INT || kind == LAKE_BIGINT) {
+            long long v;
+
+            errno = 0;
+            v = strtoll(buf, &end, 10);
+            if (*end == '\0' && errno == 0 && !isspace((unsigned char)buf[0])) {
+                return json_integer((json_int_t)v);
+            }
+        }
+        else if (kind == LAKE_DOUBLE || kind == LAKE_DECIMAL) {
+            double v = strtod(buf, &end);
+
+            if (*end == '\0' && isfinite(v) && !isspace((unsigned char)buf[0])) {
+                return json_real(v);
+            }
+        }
+        else if (kind == LAKE_BOOLEAN && (!strcasecmp(buf, "true") || !strcasecmp(buf, "false"))) {
+            return json_boolean(buf[0] == 't' || buf[0] == 'T');
+        }
+    }
+    return json_stringn_nocheck(f->data, f->len);
+}
+
+/* The row as {column: value}; NULL fields are left out, so they are nil in
+ * Lua. Built once per row however many Lua rules read it. */
+static int build_row(struct predicate *p, const struct lake_field *fields, size_t n)
+{
+    size_t i;
+
+    if (p->row != NULL && p->row_built == p->nums.row) {
+        return WEIR_OK;
+    }
+    if (p->row == NULL && (p->row = json_object()) == NULL) {
+        return contract_host->error_set(WEIR_ENOMEM, "out of memory");
+    }
+    for (i = 0; i < p->nfields; i++) {
+        const struct lake_column *col = i < p->t->ncolumns
+                                            ? &p->t->columns[i]
+                                            : &p->t->partitions[i - p->t->ncolumns];
+
+        if (i >= n || fields[i].data == NULL) {
+            json_object_del(p->row, col->name);
+        }
+        else if (json_object_set_new(p->row, col->name, typed_value(col->kind, &fields[i])) < 0) {
+            return contract_host->error_set(WEIR_ENOMEM, "out of memory");
+        }
+    }
+    p->row_built = p->nums.row;
+    return WEIR_OK;
+}
+
+/* Runs a Lua rule on the row: 1 holds, 0 fails (lua_why says why), or a
+ * negative code when the rule itself is broken (script error, limit, bad
+ * result), which fails the whole step: that is a bug in the rule, not in
+ * the data, and quarantining every row for it would hide it. */
+static int lua_holds(struct predicate *p, struct prule *r, const struct lake_field *fields,
+                     size_t n)
+{
+    const char *script = json_string_value(json_object_get(r->rule->spec, "script"));
+    json_t *res = NULL;
+    int rc;
+
+    if (r->lua == NULL) {
+        char name[300];
+
+        snprintf(name, sizeof(name), "lua rule %s", r->rule->name);
+        rc = contract_host->lua_open(p->ctx, name, script ? script : "",
+                                     script ? strlen(script) : 0, &r->lua);
+        if (rc < 0) {
+            return rc;
+        }
+    }
+    if ((rc = build_row(p, fields, n)) < 0) {
+        return rc;
+    }
+    if ((rc = contract_host->lua_call(r->lua, p->row, &res)) < 0) {
+        return rc;
+    }
+    if (json_is_true(res) || json_is_null(res)) {
+        rc = 1;
+    }
+    else if (json_is_false(res)) {
+        snprintf(r->lua_why, LUA_WHY_MAX, "lua rule returned false");
+        rc = 0;
+    }
+    else if (json_is_string(res)) {
+        snprintf(r->lua_why, LUA_WHY_MAX, "%s", json_string_value(res));
+        rc = 0;
+    }
+    else {
+        rc = contract_host->error_set(WEIR_EINVALID,
+                                      "lua rule %s: the function returned %s; return true or "
+                                      "nil (pass), false or a string (fail, the string is the "
+                                      "reason)",
+                                      r->rule->name,
+                                      json_is_number(res) ? "a number" : "a table");
+    }
+    json_decref(res);
+    return rc;
+}
+
 /* Non-zero when rule r holds on the row. */
 static int rule_holds(struct predicate *p, const struct prule *r, const struct lake_field *fields,
                       size_t n)
@@ -664,31 +815,38 @@ static int rule_holds(struct predicate *p, const struct prule *r, const struct l
     }
 }
 
-size_t predicate_eval(struct predicate *p, const struct lake_field *fields, size_t n,
-                      size_t *failed)
+int predicate_eval(struct predicate *p, const struct lake_field *fields, size_t n, size_t *failed,
+                   size_t *nfailed)
 {
     size_t i, nf = 0;
+    int holds;
 
     /* a new generation invalidates every cached number of the last row */
     if (++p->nums.row == 0) {
         memset(p->nums.gen, 0, (p->nfields ? p->nfields : 1) * sizeof(*p->nums.gen));
         p->nums.row = 1;
     }
-    if (n < p->nfields) {
-        /* a short row (tolerated upstream) must not be read past its end */
-        for (i = 0; i < p->nrules; i++) {
-            if (p->rules[i].rule->kind == CK_CHECK || !rule_holds(p, &p->rules[i], fields, n)) {
-                failed[nf++] = i;
+    *nfailed = 0;
+    for (i = 0; i < p->nrules; i++) {
+        if (p->rules[i].rule->kind == CK_LUA) {
+            /* a short row leaves the missing columns out (nil) */
+            if ((holds = lua_holds(p, &p->rules[i], fields, n)) < 0) {
+                return holds;
             }
         }
-        return nf;
-    }
-    for (i = 0; i < p->nrules; i++) {
-        if (!rule_holds(p, &p->rules[i], fields, n)) {
+        else if (n < p->nfields && p->rules[i].rule->kind == CK_CHECK) {
+            /* a short row (tolerated upstream) must not be read past its end */
+            holds = 0;
+        }
+        else {
+            holds = rule_holds(p, &p->rules[i], fields, n);
+        }
+        if (!holds) {
             failed[nf++] = i;
         }
     }
-    return nf;
+    *nfailed = nf;
+    return WEIR_OK;
 }
 
 /* ---- reasons ------------------------------------------------------------- */
@@ -799,6 +957,10 @@ void predicate_reason(const struct predicate *p, size_t i, const struct lake_fie
     size_t at = 0, k;
 
     buf[0] = '\0';
+    if (r->rule->kind == CK_LUA) {
+        append(buf, len, &at, "%s (%s)", r->lua_why ? r->lua_why : "", r->rule->name);
+        return;
+    }
     if (r->rule->kind == CK_CHECK) {
         append(buf, len, &at, "%s is not true for (",
                json_string_value(json_object_get(r->rule->spec, "expression")));

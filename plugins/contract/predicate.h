@@ -18,10 +18,17 @@
  *                      double/float, decimal(p,s) (digits checked), boolean,
  *                      date (a real calendar date), timestamp; strings pass
  *   check              see check_expr.h (FALSE or ERROR fails, NULL passes)
- * Every rule but not_null passes on NULL, as in SQL.
+ *   lua                the rule's function is called with the row as a table
+ *                      {column = value} (values typed by the column's kind
+ *                      when they parse as it, else strings; NULL columns are
+ *                      absent, i.e. nil); true or nil passes, false fails, a
+ *                      string fails with that string as the reason. A script
+ *                      error is an error of the step, not of the row.
+ * Every rule but not_null and lua passes on NULL, as in SQL.
  *
  * A compiled program holds per-row scratch (numbers parsed once per field,
- * PCRE2 match data), so one program serves one thread.
+ * PCRE2 match data, one Lua session per lua rule, opened on the first row
+ * and closed by predicate_free), so one program serves one thread.
  */
 #ifndef WEIR_CONTRACT_PREDICATE_H
 #define WEIR_CONTRACT_PREDICATE_H
@@ -47,10 +54,17 @@ void predicate_free(struct predicate *p);
 size_t predicate_nrules(const struct predicate *p);
 const struct contract_rule *predicate_rule(const struct predicate *p, size_t i);
 
+/* The step context Lua rules take their limits from (NULL: the host's
+ * defaults). Call before the first predicate_eval. */
+void predicate_set_ctx(struct predicate *p, weir_ctx *ctx);
+
 /* Evaluates every rule on one row of n fields; stores the indices of the
- * failed rules in failed (room for predicate_nrules) and returns how many. */
-size_t predicate_eval(struct predicate *p, const struct lake_field *fields, size_t n,
-                      size_t *failed);
+ * failed rules in failed (room for predicate_nrules) and their number in
+ * *nfailed. Returns WEIR_OK, or a negative code with the last error set when
+ * a Lua rule is broken (script error, time budget, memory cap, a result
+ * other than true/nil/false/string): the caller fails the step. */
+int predicate_eval(struct predicate *p, const struct lake_field *fields, size_t n, size_t *failed,
+                   size_t *nfailed);
 
 /* One line saying why rule i failed on this row, e.g.
  * "emi_amount=-5 violates emi_amount.min (>= 0)". */

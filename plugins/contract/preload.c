@@ -335,6 +335,7 @@ static int setup(struct preload_run *st, const json_t *input, weir_ctx *ctx)
     if (rc < 0) {
         goto cleanup;
     }
+    predicate_set_ctx(st->pred, ctx);
     st->failed = contract_host->malloc((predicate_nrules(st->pred) + 1) * sizeof(size_t));
     st->counts = contract_host->malloc((predicate_nrules(st->pred) + 1) * sizeof(uint64_t));
     if (st->failed == NULL || st->counts == NULL) {

@@ -515,7 +515,14 @@ static int one_row(struct preload_run *st, struct lake_reader *r)
     if ((rc = raw_sync(st, file, line)) < 0) {
         return rc;
     }
-    nfailed = predicate_eval(st->pred, f, n, st->failed);
+    if ((rc = predicate_eval(st->pred, f, n, st->failed, &nfailed)) < 0) {
+        /* a broken rule fails the step; say where it broke */
+        char why[1024];
+
+        snprintf(why, sizeof(why), "%s", contract_host->error_last());
+        return contract_host->error_set(rc, "contract.preload: %s line %llu: %s",
+                                        rel_path(st, file), (unsigned long long)line, why);
+    }
     for (i = 0; i < nfailed; i++) {
         st->counts[st->failed[i]]++;
         reject |= predicate_rule(st->pred, st->failed[i])->is_error;

@@ -606,8 +606,10 @@ int sqlgen_rule(enum sqlgen_dialect d, const struct sqlgen_source *src, const st
         q->sql = sqlgen_scope(custom, src);
         return q->sql ? WEIR_OK : contract_host->error_set(WEIR_ENOMEM, "out of memory");
     }
-    if (r->kind == CK_SCHEMA_COLUMNS || r->kind == CK_TYPE_CONFORMITY || r->kind == CK_DISTRIBUTION_DRIFT) {
+    if (r->kind == CK_SCHEMA_COLUMNS || r->kind == CK_TYPE_CONFORMITY || r->kind == CK_DISTRIBUTION_DRIFT ||
+        r->kind == CK_LUA) {
         q->skip = strdup(r->kind == CK_TYPE_CONFORMITY ? "enforced pre-load (the engine reads typed columns)"
+                         : r->kind == CK_LUA           ? "enforced pre-load (a Lua rule has no SQL form)"
                                                        : "checked by the drift step, not post-load");
         return q->skip ? WEIR_OK : contract_host->error_set(WEIR_ENOMEM, "out of memory");
     }

@@ -804,6 +804,172 @@ static void test_parallel_runs(void **state)
     }
 }
 
+/* ---- sessions ---- */
+
+static struct weir_lua_session *open_session(const char *src, const struct weir_lua_limits *lim)
+{
+    struct weir_lua_session *s = NULL;
+
+    if (weir_lua_session_open("rule.lua", src, strlen(src), lim, &s) != WEIR_OK) {
+        fail_msg("session_open: %s", weir_error_last());
+    }
+    return s;
+}
+
+static void assert_call(struct weir_lua_session *s, const char *input, const char *expected)
+{
+    json_t *in = input ? parse(input) : NULL;
+    json_t *out = NULL;
+    int rc = weir_lua_session_call(s, in, &out);
+
+    json_decref(in);
+    if (rc != WEIR_OK) {
+        fail_msg("session_call failed (%d): %s", rc, weir_error_last());
+    }
+    tu_assert_json(out, expected);
+    json_decref(out);
+}
+
+static void test_session_per_call_results(void **state)
+{
+    struct weir_lua_session *s =
+        open_session("return function(row) if row.x > 2 then return 'big' end "
+                     "return row.x * 10 end", NULL);
+
+    (void)state;
+    assert_call(s, "{\"x\": 1}", "10");
+    assert_call(s, "{\"x\": 2}", "20");
+    assert_call(s, "{\"x\": 3}", "\"big\"");
+    weir_lua_session_close(s);
+}
+
+static void test_session_must_return_function(void **state)
+{
+    struct weir_lua_session *s = NULL;
+    const char *src = "return 42";
+    const char *bad = "return function(";
+
+    (void)state;
+    assert_int_equal(weir_lua_session_open("r.lua", src, strlen(src), NULL, &s), WEIR_EINVALID);
+    assert_null(s);
+    assert_non_null(strstr(weir_error_last(), "must return a function, it returned a number"));
+    assert_int_equal(weir_lua_session_open("r.lua", bad, strlen(bad), NULL, &s), WEIR_EINVALID);
+    assert_non_null(strstr(weir_error_last(), "r.lua:1:"));
+    weir_lua_session_close(NULL);
+}
+
+/* Globals persist from call to call inside one session, never across
+ * sessions; a script error fails only its own call. */
+static void test_session_globals_persist_inside_only(void **state)
+{
+    const char *src = "return function(inp) n = (n or 0) + 1 "
+                      "if inp == 'boom' then error('boom') end return n end";
+    struct weir_lua_session *a = open_session(src, NULL);
+    struct weir_lua_session *b = open_session(src, NULL);
+    json_t *in = json_string("boom"), *out = NULL;
+
+    (void)state;
+    assert_call(a, NULL, "1");
+    assert_call(a, NULL, "2");
+    assert_call(b, NULL, "1");
+    assert_int_equal(weir_lua_session_call(a, in, &out), WEIR_EUSER);
+    assert_null(out);
+    assert_non_null(strstr(weir_error_last(), "rule.lua:1: boom"));
+    assert_call(a, NULL, "4");
+    json_decref(in);
+    weir_lua_session_close(a);
+    weir_lua_session_close(b);
+}
+
+static void test_session_runaway_call_times_out(void **state)
+{
+    struct weir_lua_limits lim = { .time_budget_ms = 100 };
+    struct weir_lua_session *s =
+        open_session("return function(x) if x == true then while true do end end "
+                     "return 1 end", &lim);
+    json_t *yes = json_true(), *out = NULL;
+
+    (void)state;
+    /* Each call gets the budget afresh: many quick calls add up past it. */
+    for (int i = 0; i < 5; i++) {
+        assert_call(s, NULL, "1");
+        usleep(30000);
+    }
+    assert_int_equal(weir_lua_session_call(s, yes, &out), WEIR_ETIMEOUT);
+    assert_string_equal(weir_error_last(), "lua: time budget of 100 ms exceeded");
+    /* The state may hold half-done work: later calls refuse at once. */
+    assert_int_equal(weir_lua_session_call(s, NULL, &out), WEIR_ETIMEOUT);
+    assert_null(out);
+    assert_non_null(strstr(weir_error_last(), "session unusable"));
+    weir_lua_session_close(s);
+}
+
+static void test_session_memory_cap_across_calls(void **state)
+{
+    struct weir_lua_limits lim = { .memory_bytes = 4u << 20 };
+    struct weir_lua_session *s =
+        open_session("local keep = {} return function(x) "
+                     "keep[#keep + 1] = string.rep('x', 65536) .. #keep return #keep end", &lim);
+    json_t *out = NULL;
+    int rc = WEIR_OK, calls = 0;
+
+    (void)state;
+    /* Each call adds 64 KiB that stays reachable: the cap of the whole
+     * session is what stops it, not any single call. */
+    while (rc == WEIR_OK && calls < 1000) {
+        rc = weir_lua_session_call(s, NULL, &out);
+        json_decref(out);
+        out = NULL;
+        calls++;
+    }
+    assert_int_equal(rc, WEIR_ENOMEM);
+    assert_true(calls > 10 && calls < 100);
+    assert_string_equal(weir_error_last(), "lua: memory limit of 4 MiB exceeded");
+    assert_int_equal(weir_lua_session_call(s, NULL, &out), WEIR_ENOMEM);
+    weir_lua_session_close(s);
+}
+
+/* Garbage made by many calls is collected and never counts against the cap. */
+static void test_session_garbage_across_calls(void **state)
+{
+    struct weir_lua_limits lim = { .memory_bytes = 4u << 20 };
+    struct weir_lua_session *s =
+        open_session("return function(x) local t = string.rep('y', 65536) return #t end", &lim);
+
+    (void)state;
+    for (int i = 0; i < 500; i++) {
+        assert_call(s, "{\"a\": [1, 2, 3]}", "65536");
+    }
+    weir_lua_session_close(s);
+}
+
+static void test_session_call_cost(void **state)
+{
+    struct weir_lua_session *s = open_session(
+        "return function(row) if row.amount ~= nil and row.amount < 0 then "
+        "return 'negative' end return true end", NULL);
+    json_t *row = parse("{\"loan_id\": \"L00001\", \"amount\": 12.5, \"status\": \"PAID\"}");
+    const int n = 100000;
+    struct timespec t0, t1;
+    double us;
+
+    (void)state;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (int i = 0; i < n; i++) {
+        json_t *out = NULL;
+
+        if (weir_lua_session_call(s, row, &out) != WEIR_OK) {
+            fail_msg("call %d: %s", i, weir_error_last());
+        }
+        json_decref(out);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    us = ((double)(t1.tv_sec - t0.tv_sec) * 1e6 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e3) / n;
+    print_message("session call (3-field row object): %.2f us average over %d calls\n", us, n);
+    json_decref(row);
+    weir_lua_session_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -847,6 +1013,13 @@ int main(void)
         cmocka_unit_test(test_log),
         cmocka_unit_test(test_trivial_step_overhead),
         cmocka_unit_test(test_parallel_runs),
+        cmocka_unit_test(test_session_per_call_results),
+        cmocka_unit_test(test_session_must_return_function),
+        cmocka_unit_test(test_session_globals_persist_inside_only),
+        cmocka_unit_test(test_session_runaway_call_times_out),
+        cmocka_unit_test(test_session_memory_cap_across_calls),
+        cmocka_unit_test(test_session_garbage_across_calls),
+        cmocka_unit_test(test_session_call_cost),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

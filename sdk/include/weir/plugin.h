@@ -231,6 +231,45 @@ struct weir_host_api {
      *  The host shows it (a progress line on a terminal) or ignores it; it is
      *  cheap, but calling it a few times a second is plenty. */
     void (*ctx_progress)(weir_ctx *ctx, uint64_t done, uint64_t total, const char *unit);
+
+    /**
+     * Lua sessions: one sandboxed Lua 5.4 state (the sandbox of Lua steps:
+     * no io, os only clock/time/date, no load/require) that serves many
+     * calls, for plugins that run a user's small function very often (a
+     * contract's Lua rule on every row) where a fresh state per call would
+     * cost tens of microseconds.
+     *
+     * lua_open loads `src` (`len` bytes, text only) and runs it once; the
+     * chunk must return a function, which the session keeps. `chunkname`
+     * names it in messages ("<chunkname>:<line>: ..."). The limits are the
+     * project's `lua:` settings (memory_mb, time_budget_ms) for the step
+     * `ctx` runs; ctx may be NULL (e.g. while validating), then the defaults
+     * apply. On WEIR_OK *session is a new session the caller owns and frees
+     * with lua_close. Errors: WEIR_EINVALID (syntax error, or the chunk did
+     * not return a function), WEIR_EUSER (error while running the chunk),
+     * WEIR_ETIMEOUT, WEIR_ENOMEM; the message is in error_last.
+     *
+     * lua_call calls the function with `input` (borrowed; NULL is JSON null)
+     * converted to Lua: objects and arrays become tables, null becomes
+     * weir.null, integers stay integers. On WEIR_OK *out is a new reference
+     * to its first result converted back (nil is JSON null). The time budget
+     * is per call; the memory cap is for the whole session. A call that
+     * exceeds either fails with WEIR_ETIMEOUT / WEIR_ENOMEM and the session is
+     * then unusable (every later call fails at once; close it). A script
+     * error fails with WEIR_EUSER ("<chunkname>:<line>: message") and only
+     * that call; a result that is not JSON fails with WEIR_EINVALID. Globals
+     * the function writes persist between calls of the same session, never
+     * beyond it.
+     *
+     * Threads: sessions share nothing, but a session must be used by one
+     * thread at a time. A session keeps no pointer to ctx, but belongs to
+     * the step that opened it: close it before the run callback returns.
+     * lua_close(NULL) is a no-op.
+     */
+    int (*lua_open)(weir_ctx *ctx, const char *chunkname, const char *src, size_t len,
+                    void **session);
+    int (*lua_call)(void *session, const json_t *input, json_t **out);
+    void (*lua_close)(void *session);
 };
 
 /** Non-zero when `host` provides the appended field `field`. */

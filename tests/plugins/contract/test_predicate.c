@@ -104,7 +104,7 @@ static const char *eval_row(struct prog *g, const char *const *cells, size_t nce
         row[k].data = eq ? eq + 1 : NULL;
         row[k].len = eq ? strlen(eq + 1) : 0;
     }
-    nf = predicate_eval(g->p, row, NCOLS, failed);
+    assert_int_equal(predicate_eval(g->p, row, NCOLS, failed, &nf), WEIR_OK);
     out[0] = '\0';
     for (i = 0; i < nf; i++) {
         snprintf(out + strlen(out), sizeof(out) - strlen(out), "%s%s", i ? "," : "",
@@ -238,7 +238,7 @@ static void test_check_rule_and_reasons(void **state)
 {
     struct prog g;
     struct lake_field row[NCOLS];
-    size_t failed[8], i;
+    size_t failed[8], i, nf;
     char reason[512];
 
     (void)state;
@@ -264,7 +264,8 @@ static void test_check_rule_and_reasons(void **state)
     row[1].len = 2;
     row[2].data = "NEW";
     row[2].len = 3;
-    assert_int_equal(predicate_eval(g.p, row, NCOLS, failed), 3);
+    assert_int_equal(predicate_eval(g.p, row, NCOLS, failed, &nf), WEIR_OK);
+    assert_int_equal(nf, 3);
     predicate_reason(g.p, failed[0], row, NCOLS, reason, sizeof(reason));
     assert_string_equal(reason, "amount=-5 violates amount.min (>= 0)");
     predicate_reason(g.p, failed[1], row, NCOLS, reason, sizeof(reason));
