@@ -10,6 +10,8 @@
 #
 # Not a test: the machine is shared and noisy; read the figures, don't assert.
 set -euo pipefail
+# shellcheck source=bench/lib.sh
+source "$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/lib.sh"
 build=${1:-build}
 mb=${2:-1024}
 weir="$(cd "$build" && pwd)/bin/weir"
@@ -89,27 +91,6 @@ steps:
     with: { path: result.json, value: "${{ steps.preload.output }}" }
 EOF
 
-now_ms() { date +%s%3N; }
-
-# Runs "$@"; sets secs and rss_kb (peak RSS). Returns the command's status.
-measure() {
-    local t0 t1 rc=0
-    t0=$(now_ms)
-    if [[ -x /usr/bin/time ]]; then
-        /usr/bin/time -v -o time.txt "$@" > run.out 2>&1 || rc=$?
-        rss_kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' time.txt)
-    else
-        python3 - "$@" > run.out 2>&1 <<'PY' || rc=$?
-import resource, subprocess, sys
-subprocess.run(sys.argv[1:], check=True)
-print("maxrss_kb", resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-PY
-        rss_kb=$(awk '/^maxrss_kb/ {print $2}' run.out)
-    fi
-    t1=$(now_ms)
-    secs=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1000 }')
-    return $rc
-}
 
 # flush the generator's writes and warm the page cache, so the figure is the
 # engine's, not the disk's (the valid output, ~1 GB, is still written and
