@@ -9,6 +9,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "error.h"
+#include "plugins.h"
+
 char *tu_mkdtemp(void)
 {
     const char *base = getenv("TMPDIR");
@@ -145,4 +148,15 @@ int64_t tu_now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void tu_load_plugin(struct weir_plugins *plugins, const char *name)
+{
+    char *path = NULL;
+
+    assert_true(asprintf(&path, "%s/%s.so", tu_env("WEIR_PLUGIN_DIR"), name) > 0);
+    if (weir_plugins_load_file(plugins, path) != WEIR_OK) {
+        fail_msg("loading %s: %s", path, weir_error_last());
+    }
+    free(path);
 }

@@ -32,6 +32,10 @@ char *tu_json_text(const json_t *v);
 #define tu_assert_json(v, expected) tu__assert_json((v), (expected), __FILE__, __LINE__)
 void tu__assert_json(const json_t *v, const char *expected, const char *file, int line);
 
+/* Loads $WEIR_PLUGIN_DIR/<name>.so into plugins; fails the test if it does not load. */
+struct weir_plugins;
+void tu_load_plugin(struct weir_plugins *plugins, const char *name);
+
 /* Monotonic milliseconds. */
 int64_t tu_now_ms(void);
 

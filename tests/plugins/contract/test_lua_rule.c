@@ -60,16 +60,6 @@ static const char *good_rule =
     "  return true\n"
     "end\n";
 
-static void load(const char *name)
-{
-    char path[4096];
-
-    snprintf(path, sizeof(path), "%s/%s.so", tu_env("WEIR_PLUGIN_DIR"), name);
-    if (weir_plugins_load_file(plugins, path) != WEIR_OK) {
-        fail_msg("loading %s: %s", path, weir_error_last());
-    }
-}
-
 static int group_setup(void **state)
 {
     (void)state;
@@ -78,9 +68,9 @@ static int group_setup(void **state)
     if (weir_plugins_new(&plugins) != WEIR_OK) {
         return -1;
     }
-    load("contract");
-    load("fs");
-    load("lake");
+    tu_load_plugin(plugins, "contract");
+    tu_load_plugin(plugins, "fs");
+    tu_load_plugin(plugins, "lake");
     preload = weir_plugins_find_step(plugins, "contract", "preload");
     validate = weir_plugins_find_step(plugins, "contract", "validate");
     services = json_pack("{s:s, s:s, s:s}", "store", "fs", "engine", "lake", "catalog", "lake");

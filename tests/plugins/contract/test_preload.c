@@ -27,16 +27,6 @@ static const struct weir_step_def *preload;
 static json_t *services;
 static char *proj;
 
-static void load(const char *name)
-{
-    char path[4096];
-
-    snprintf(path, sizeof(path), "%s/%s.so", tu_env("WEIR_PLUGIN_DIR"), name);
-    if (weir_plugins_load_file(plugins, path) != WEIR_OK) {
-        fail_msg("loading %s: %s", path, weir_error_last());
-    }
-}
-
 static const char *catalog_def =
     "{\"Table\":{\"Name\":\"payments\",\"DatabaseName\":\"sales\","
     "\"Parameters\":{\"classification\":\"csv\",\"skip.header.line.count\":\"1\"},"
@@ -72,9 +62,9 @@ static int group_setup(void **state)
     if (weir_plugins_new(&plugins) != WEIR_OK) {
         return -1;
     }
-    load("contract");
-    load("fs");
-    load("lake");
+    tu_load_plugin(plugins, "contract");
+    tu_load_plugin(plugins, "fs");
+    tu_load_plugin(plugins, "lake");
     preload = weir_plugins_find_step(plugins, "contract", "preload");
     services = json_pack("{s:s, s:s, s:s}", "store", "fs", "engine", "lake", "catalog", "lake");
     if ((proj = tu_mkdtemp()) == NULL || preload == NULL || services == NULL) {
