@@ -7,11 +7,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "error.h"
+#include "fsutil.h"
 #include "redact.h"
 
 struct weir_eventlog {
@@ -20,36 +20,6 @@ struct weir_eventlog {
     char *run_id;
     pthread_mutex_t lock;
 };
-
-/* Creates dir and its missing parents, like mkdir -p. */
-static int mkdir_p(const char *dir)
-{
-    char *copy = strdup(dir);
-    int rc = WEIR_OK;
-
-    if (!copy) {
-        return weir_error_set(WEIR_ENOMEM, "out of memory creating %s", dir);
-    }
-    for (char *p = copy + 1; *p; p++) {
-        if (*p != '/') {
-            continue;
-        }
-        *p = '\0';
-        if (mkdir(copy, 0755) != 0 && errno != EEXIST) {
-            rc = weir_error_set(WEIR_EIO, "cannot create directory %s: %s; check permissions",
-                                copy, strerror(errno));
-            goto cleanup;
-        }
-        *p = '/';
-    }
-    if (mkdir(copy, 0755) != 0 && errno != EEXIST) {
-        rc = weir_error_set(WEIR_EIO, "cannot create directory %s: %s; check permissions", copy,
-                            strerror(errno));
-    }
-cleanup:
-    free(copy);
-    return rc;
-}
 
 /* A run id becomes a directory name, so it must not climb out of runs/. */
 static int check_run_id(const char *run_id)
@@ -96,7 +66,7 @@ int weir_eventlog_open(const char *workspace, const char *run_id, struct weir_ev
         rc = weir_error_set(WEIR_ENOMEM, "out of memory opening the event log of run %s", run_id);
         goto cleanup;
     }
-    if ((rc = mkdir_p(dir)) < 0) {
+    if ((rc = weir_mkdir_p(dir)) < 0) {
         goto cleanup;
     }
     log->fd = open(log->path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);

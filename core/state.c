@@ -2,17 +2,16 @@
  * public call, every statement prepared once per handle. */
 #include "state.h"
 
-#include <errno.h>
 #include <sqlite3.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <time.h>
 
 #include "error.h"
+#include "fsutil.h"
 
 #define SCHEMA_VERSION 1
 #define BUSY_TIMEOUT_MS 10000
@@ -239,32 +238,6 @@ static bool is_terminal(const char *run_status)
 
 /* ---- opening ------------------------------------------------------------ */
 
-static int mkdir_p(const char *dir)
-{
-    char *copy = strdup(dir);
-    int rc = WEIR_OK;
-
-    if (!copy) {
-        return weir_error_set(WEIR_ENOMEM, "out of memory creating %s", dir);
-    }
-    for (char *p = copy + 1; *p && rc == WEIR_OK; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(copy, 0755) != 0 && errno != EEXIST) {
-                rc = weir_error_set(WEIR_EIO, "cannot create directory %s: %s; check permissions",
-                                    copy, strerror(errno));
-            }
-            *p = '/';
-        }
-    }
-    if (rc == WEIR_OK && mkdir(copy, 0755) != 0 && errno != EEXIST) {
-        rc = weir_error_set(WEIR_EIO, "cannot create directory %s: %s; check permissions", copy,
-                            strerror(errno));
-    }
-    free(copy);
-    return rc;
-}
-
 static int exec(struct weir_state *st, const char *sql, const char *what)
 {
     if (sqlite3_exec(st->db, sql, NULL, NULL, NULL) != SQLITE_OK) {
@@ -406,7 +379,7 @@ int weir_state_open(const char *workspace, struct weir_state **out)
                             workspace);
         goto cleanup;
     }
-    if ((rc = mkdir_p(workspace)) < 0 || (rc = open_db(st)) < 0 || (rc = migrate(st)) < 0 ||
+    if ((rc = weir_mkdir_p(workspace)) < 0 || (rc = open_db(st)) < 0 || (rc = migrate(st)) < 0 ||
         (rc = prepare_all(st)) < 0) {
         goto cleanup;
     }
