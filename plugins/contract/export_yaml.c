@@ -276,6 +276,34 @@ static int dbt_test(FILE *f, const struct contract *c, const struct contract_rul
     return 1;
 }
 
+
+/* One rule as a dbt test at `indent`, under a `data_tests:` key (written at
+ * `key_indent` before the first test of the block, tracked by *any); a rule
+ * dbt cannot express becomes a comment, never a silent drop. */
+static void dbt_emit(FILE *f, const struct contract *c, const struct contract_rule *r,
+                     const char *key_indent, const char *indent, int *any)
+{
+    char *p = NULL;
+    size_t n = 0;
+    FILE *m = open_memstream(&p, &n);
+    int ok = m ? dbt_test(m, c, r, indent) : 0;
+
+    if (m) {
+        fclose(m);
+    }
+    if (ok && !*any) {
+        fprintf(f, "%sdata_tests:\n", key_indent);
+        *any = 1;
+    }
+    if (ok) {
+        fputs(p, f);
+    }
+    else {
+        fprintf(f, "%s# not exported: %s (%s)\n", key_indent, r->name, contract_kind_name(r->kind));
+    }
+    free(p);
+}
+
 static int dbt_is_model_level(const struct contract_rule *r)
 {
     return !r->column || r->kind == CK_MIN || r->kind == CK_MAX || r->kind == CK_RANGE ||
@@ -299,25 +327,7 @@ void export_dbt(FILE *f, const struct contract *c)
     }
     for (size_t k = 0; k < c->nrules; k++) {
         if (dbt_is_model_level(&c->rules[k])) {
-            char *p = NULL;
-            size_t n = 0;
-            FILE *m = open_memstream(&p, &n);
-            int ok = m ? dbt_test(m, c, &c->rules[k], "      ") : 0;
-
-            if (m) {
-                fclose(m);
-            }
-            if (ok && !any) {
-                fputs("    data_tests:\n", f);
-                any = 1;
-            }
-            if (ok) {
-                fputs(p, f);
-            }
-            else {
-                fprintf(f, "    # not exported: %s (%s)\n", c->rules[k].name, contract_kind_name(c->rules[k].kind));
-            }
-            free(p);
+            dbt_emit(f, c, &c->rules[k], "    ", "      ", &any);
         }
     }
     fputs("    columns:\n", f);
@@ -330,25 +340,7 @@ void export_dbt(FILE *f, const struct contract *c)
             const struct contract_rule *r = &c->rules[k];
 
             if (r->column && !strcmp(r->column, name) && !dbt_is_model_level(r)) {
-                char *p = NULL;
-                size_t n = 0;
-                FILE *m = open_memstream(&p, &n);
-                int ok = m ? dbt_test(m, c, r, "          ") : 0;
-
-                if (m) {
-                    fclose(m);
-                }
-                if (ok && !any) {
-                    fputs("        data_tests:\n", f);
-                    any = 1;
-                }
-                if (ok) {
-                    fputs(p, f);
-                }
-                else {
-                    fprintf(f, "        # not exported: %s (%s)\n", r->name, contract_kind_name(r->kind));
-                }
-                free(p);
+                dbt_emit(f, c, r, "        ", "          ", &any);
             }
         }
     }
