@@ -223,22 +223,9 @@ int lake_shape_timestamp(const char *s, size_t len)
     return zone(s + i, len - i);
 }
 
-int lake_shape_integer(const char *s, size_t len)
-{
-    size_t i = len && (s[0] == '+' || s[0] == '-') ? 1 : 0;
-
-    if (i == len) {
-        return 0;
-    }
-    for (; i < len; i++) {
-        if (!is_digit(s[i])) {
-            return 0;
-        }
-    }
-    return 1;
-}
-
-int lake_shape_decimal(const char *s, size_t len)
+/* [+-]? digits with at most one dot, over the whole string: the shape bit of
+ * an integer or a decimal, or 0. One scan serves both shapes. */
+static unsigned number_shape(const char *s, size_t len)
 {
     size_t i = len && (s[0] == '+' || s[0] == '-') ? 1 : 0, ndig = 0;
     int dot = 0;
@@ -254,7 +241,20 @@ int lake_shape_decimal(const char *s, size_t len)
             return 0;
         }
     }
-    return dot && ndig > 0;
+    if (ndig == 0) {
+        return 0;
+    }
+    return 1u << (dot ? LAKE_SHAPE_DECIMAL : LAKE_SHAPE_INTEGER);
+}
+
+int lake_shape_integer(const char *s, size_t len)
+{
+    return number_shape(s, len) == 1u << LAKE_SHAPE_INTEGER;
+}
+
+int lake_shape_decimal(const char *s, size_t len)
+{
+    return number_shape(s, len) == 1u << LAKE_SHAPE_DECIMAL;
 }
 
 unsigned lake_shapes_match(const char *s, size_t len)
@@ -265,24 +265,11 @@ unsigned lake_shapes_match(const char *s, size_t len)
         return 0;
     }
     if (is_digit(s[0]) || s[0] == '+' || s[0] == '-' || s[0] == '.') {
-        /* integer and decimal in one scan: [+-]? then digits and at most one dot */
-        size_t i = s[0] == '+' || s[0] == '-', ndig = 0;
-        int dot = 0;
+        unsigned num = number_shape(s, len);
 
-        for (; i < len; i++) {
-            if (is_digit(s[i])) {
-                ndig++;
-            }
-            else if (s[i] == '.' && !dot) {
-                dot = 1;
-            }
-            else {
-                break;
-            }
-        }
-        if (i == len && ndig > 0) {
+        if (num) {
             /* a date or timestamp always has a '-' past its first digit */
-            return 1u << (dot ? LAKE_SHAPE_DECIMAL : LAKE_SHAPE_INTEGER);
+            return num;
         }
         m |= lake_shape_date(s, len) ? 1u << LAKE_SHAPE_DATE : 0;
         m |= lake_shape_timestamp(s, len) ? 1u << LAKE_SHAPE_TIMESTAMP : 0;
