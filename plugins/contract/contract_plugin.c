@@ -3,8 +3,6 @@
 #include "lake.h"
 
 const struct weir_host_api *contract_host;
-/* the lake readers this plugin links report errors through their own pointer */
-const struct weir_host_api *lake_host;
 
 WEIR_PLUGIN_ENTRY(contract)
 {

@@ -36,11 +36,6 @@
 #include "preload_int.h"
 #include "rawscan.h"
 
-/* The lake readers report errors through lake_host. contract.so carries its
- * own copy of lake_core, so it needs its own pointer; weak, so an entry or a
- * unit test that defines it wins without a clash. */
-__attribute__((weak)) const struct weir_host_api *lake_host;
-
 static const struct weir_param_desc preload_params[] = {
     { "contract", WEIR_PARAM_OBJECT, 0, NULL,
       "the data_quality object, or {data_quality: ...}; or give contract_uri" },

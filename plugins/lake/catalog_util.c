@@ -18,6 +18,11 @@
 #include "catalog_int.h"
 #include "weir/util.h"
 
+/* The host table for every lake file. It lives in lake_core (not in the
+ * entry) so that whatever links lake_core - the lake plugin, the contract
+ * plugin, the tests - gets exactly one definition and sets it. */
+const struct weir_host_api *lake_host;
+
 char *lake_cat_strdup(const char *s)
 {
     return weir_host_strdup(lake_host, s);

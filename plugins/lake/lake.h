@@ -15,8 +15,9 @@
 
 #include <weir/weir.h>
 
-/* The host table, set by the entry; every file of the plugin uses it for
- * errors (lake_host->error_set) and logging. */
+/* The host table, defined once in lake_core (catalog_util.c) and set by
+ * whichever entry links it (lake, contract) or by a test; every lake file
+ * uses it for errors (lake_host->error_set) and logging. */
 extern const struct weir_host_api *lake_host;
 
 /* ------------------------------------------------------------------ */

@@ -1,8 +1,6 @@
 /* lake_plugin.c - entry of the embedded lake plugin. */
 #include "lake.h"
 
-const struct weir_host_api *lake_host;
-
 WEIR_PLUGIN_ENTRY(lake)
 {
     struct weir_plugin_info info = WEIR_PLUGIN_INFO_INIT;

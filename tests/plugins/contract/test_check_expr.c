@@ -12,10 +12,10 @@
 
 #include "check_expr.h"
 #include "contract.h"
+#include "lake.h"
 #include "plugins.h"
 
 const struct weir_host_api *contract_host;
-const struct weir_host_api *lake_host;
 
 static int group_setup(void **state)
 {

@@ -15,10 +15,10 @@
 #include "contract.h"
 #include "error.h"
 #include "export.h"
+#include "lake.h"
 #include "plugins.h"
 
 const struct weir_host_api *contract_host;
-const struct weir_host_api *lake_host;
 
 static const char *contract_text =
     "{\"table_name\": \"loan_repayment_fact\", \"owner\": \"data-eng-team\","

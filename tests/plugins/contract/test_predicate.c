@@ -10,11 +10,11 @@
 #include "testutil.h"
 
 #include "contract.h"
+#include "lake.h"
 #include "plugins.h"
 #include "predicate.h"
 
 const struct weir_host_api *contract_host;
-const struct weir_host_api *lake_host;
 
 #define NCOLS 10
 static const char *const names[NCOLS] = { "id",  "amount", "status", "code", "name",

@@ -15,12 +15,12 @@
 #include "testutil.h"
 
 #include "contract.h"
+#include "lake.h"
 #include "ctx.h"
 #include "error.h"
 #include "plugins.h"
 
 const struct weir_host_api *contract_host;
-const struct weir_host_api *lake_host;
 
 static struct weir_plugins *plugins;
 static const struct weir_step_def *preload;

@@ -19,7 +19,6 @@
 #include "partition.h"
 #include "plugins.h"
 
-const struct weir_host_api *lake_host;
 
 #define assert_contains(haystack, needle)                                        \
     do {                                                                         \

@@ -14,7 +14,6 @@
 #include "lake.h"
 #include "plugins.h"
 
-const struct weir_host_api *lake_host;
 
 #define assert_contains(haystack, needle)                                                     \
     do {                                                                                      \

@@ -16,7 +16,6 @@
 #include "shapes.h"
 #include "sketch.h"
 
-const struct weir_host_api *lake_host;
 
 static uint64_t rng_state = 88172645463325252ULL;
 
