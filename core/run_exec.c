@@ -119,21 +119,34 @@ static void print_progress(const struct run *r, size_t i)
     fflush(r->progress);
 }
 
-/* Small outputs go into the event log whole; big ones by size only. */
+#define EVENT_OUTPUT_MAX 4096
+
+/* Counts serialised bytes and stops the dump once past the limit, so a
+ * large output (a query result, a profile) costs at most the limit here. */
+static int count_until_limit(const char *buffer, size_t size, void *data)
+{
+    size_t *n = data;
+
+    (void)buffer;
+    *n += size;
+    return *n > EVENT_OUTPUT_MAX ? -1 : 0;
+}
+
+/* Small outputs go into the event log whole; big ones are only noted. */
 static json_t *result_fields(const struct node *n)
 {
-    char *text = json_dumps(n->output, JSON_COMPACT | JSON_ENCODE_ANY);
-    size_t len = text ? strlen(text) : 0;
-    json_t *f;
+    size_t len = 0;
+    int over = json_dump_callback(n->output, count_until_limit, &len,
+                                  JSON_COMPACT | JSON_ENCODE_ANY) != 0;
+    json_t *f = json_pack("{s:s,s:i,s:I}", "status", n->status, "attempts", n->attempts,
+                          "duration_ms", (json_int_t)(n->ended_wall - n->started_wall));
 
-    free(text);
-    f = json_pack("{s:s,s:i,s:I}", "status", n->status, "attempts", n->attempts, "duration_ms",
-                  (json_int_t)(n->ended_wall - n->started_wall));
-    if (len <= 4096) {
-        json_object_set(f, "output", n->output);
+    if (over) {
+        json_object_set_new(f, "output_omitted",
+                            json_string("larger than 4096 bytes; see weir runs show"));
     }
     else {
-        json_object_set_new(f, "output_bytes", json_integer((json_int_t)len));
+        json_object_set(f, "output", n->output);
     }
     return f;
 }
