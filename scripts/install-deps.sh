@@ -10,7 +10,10 @@ packages=(
     libyaml-dev libjansson-dev liblua5.4-dev libsqlite3-dev
     libgit2-dev libcurl4-openssl-dev
     libpcre2-dev # contract pre-load pattern rules
+    libpg-query-dev # impact: the PostgreSQL parser for SQL job scripts
     libcmocka-dev # unit tests
+    python3 python3-botocore # test servers: AWS wire shapes, independent SigV4 check
+    chromium libxml2-utils # drift report check: renders in headless Chromium, well-formed
 )
 
 missing=()

@@ -52,6 +52,14 @@ int cli_exit_for(int rc);
 int cli_service_call(struct weir_runtime *rt, const char *target, const char *service,
                      const char *op, const json_t *with, json_t **out);
 
+/* Runs the step plugin.step (e.g. "drift", "detect") on a target's services
+ * (NULL: the default target) as a pipeline step would run, for the day
+ * `date` (NULL: today), with `with` (borrowed) as its input. Returns the
+ * step's code, the error set on failure (WEIR_EINVALID: no such target,
+ * WEIR_ENOTFOUND: the plugin or step is not installed). */
+int cli_step_call(struct weir_runtime *rt, const char *target, const char *plugin,
+                  const char *step, const char *date, const json_t *with, json_t **out);
+
 /* The exit code for a failed service call: a missing table or file is a
  * usage error (2), an invalid definition 3, a refused write or a timeout 1. */
 int cli_service_exit(int rc);

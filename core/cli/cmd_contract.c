@@ -63,30 +63,7 @@ static int on_opt(const char *name, const char *arg, void *payload)
 static int call_step(struct weir_runtime *rt, const struct contract_args *a, const char *step,
                      const char *date, const json_t *with, json_t **out)
 {
-    const char *target = a->target ? a->target : rt->cfg->default_target;
-    const json_t *services = weir_config_target(rt->cfg, target);
-    const struct weir_step_def *def = weir_plugins_find_step(rt->plugins, "contract", step);
-    struct weir_ctx ctx;
-
-    *out = NULL;
-    if (!services) {
-        fprintf(stderr, "weir: no target '%s' in weir.yaml\n", target);
-        return WEIR_EINVALID;
-    }
-    if (!def) {
-        fprintf(stderr, "weir: the contract plugin is not installed (no contract.%s step)\n", step);
-        return WEIR_ENOTFOUND;
-    }
-    ctx = (struct weir_ctx){ .run_id = "",
-                             .run_date = date,
-                             .target = target,
-                             .step_id = step,
-                             .workspace = rt->cfg->workspace,
-                             .project = rt->cfg->project,
-                             .plugins = rt->plugins,
-                             .services = services,
-                             .lua = rt->cfg->lua };
-    return weir_step_invoke(def, with, out, &ctx);
+    return cli_step_call(rt, a->target, "contract", step, date, with, out);
 }
 
 static int do_export(struct weir_runtime *rt, const struct contract_args *a, const struct cli_common *c,

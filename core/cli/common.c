@@ -51,32 +51,28 @@ static void show_progress(void *payload, const char *step, uint64_t done, uint64
     *shown = 1;
 }
 
-int cli_service_call(struct weir_runtime *rt, const char *target, const char *service,
-                     const char *op, const json_t *with, json_t **out)
+/* Runs def on a target's services with the context a pipeline step gets,
+ * minus a run: ops that resolve relative paths see the project directory,
+ * ops that date things see `date` (NULL: today). */
+static int call_def(struct weir_runtime *rt, const char *target, const json_t *services,
+                    const struct weir_step_def *def, const char *name, const char *date,
+                    const json_t *with, json_t **out)
 {
     int shown = 0, rc;
-    const json_t *services;
-    const struct weir_step_def *def;
     struct weir_ctx ctx;
-    char date[16];
+    char today[16];
     time_t now = time(NULL);
     struct tm tm;
 
-    *out = NULL;
-    target = target ? target : rt->cfg->default_target;
-    services = weir_config_target(rt->cfg, target);
-    if (!services || (def = weir_service_resolve(rt->plugins, services, service, op)) == NULL) {
-        /* an unknown target or a service the target lacks is a config problem */
-        return WEIR_EINVALID;
+    if (!date) {
+        localtime_r(&now, &tm);
+        strftime(today, sizeof(today), "%Y-%m-%d", &tm);
+        date = today;
     }
-    /* the same context a pipeline step gets, minus a run: ops that resolve
-     * relative paths see the project directory, ops that date things see today */
-    localtime_r(&now, &tm);
-    strftime(date, sizeof(date), "%Y-%m-%d", &tm);
     ctx = (struct weir_ctx){ .run_id = "",
                              .run_date = date,
                              .target = target,
-                             .step_id = service,
+                             .step_id = name,
                              .workspace = rt->cfg->workspace,
                              .project = rt->cfg->project,
                              .plugins = rt->plugins,
@@ -89,6 +85,40 @@ int cli_service_call(struct weir_runtime *rt, const char *target, const char *se
         fputs("\r\033[K", stderr); /* the result replaces the progress line */
     }
     return rc;
+}
+
+int cli_service_call(struct weir_runtime *rt, const char *target, const char *service,
+                     const char *op, const json_t *with, json_t **out)
+{
+    const json_t *services;
+    const struct weir_step_def *def;
+
+    *out = NULL;
+    target = target ? target : rt->cfg->default_target;
+    services = weir_config_target(rt->cfg, target);
+    if (!services || (def = weir_service_resolve(rt->plugins, services, service, op)) == NULL) {
+        /* an unknown target or a service the target lacks is a config problem */
+        return WEIR_EINVALID;
+    }
+    return call_def(rt, target, services, def, service, NULL, with, out);
+}
+
+int cli_step_call(struct weir_runtime *rt, const char *target, const char *plugin,
+                  const char *step, const char *date, const json_t *with, json_t **out)
+{
+    const json_t *services;
+    const struct weir_step_def *def;
+
+    *out = NULL;
+    target = target ? target : rt->cfg->default_target;
+    if ((services = weir_config_target(rt->cfg, target)) == NULL) {
+        return weir_error_set(WEIR_EINVALID, "no target '%s' in weir.yaml", target);
+    }
+    if ((def = weir_plugins_find_step(rt->plugins, plugin, step)) == NULL) {
+        return weir_error_set(WEIR_ENOTFOUND, "the %s plugin is not installed (no %s.%s step)",
+                              plugin, plugin, step);
+    }
+    return call_def(rt, target, services, def, step, date, with, out);
 }
 
 void cli_error(const char *what)

@@ -27,6 +27,7 @@ enum weir_error_code {
     WEIR_OK = 0,            /**< success */
     WEIR_ERROR = -1,        /**< generic failure; the last-error message says why */
     WEIR_ENOTFOUND = -3,    /**< a named thing (file, table, step, key) does not exist */
+    WEIR_EDENIED = -13,     /**< credentials missing, invalid or expired; access denied */
     WEIR_EEXISTS = -4,      /**< the thing to create exists already */
     WEIR_EUSER = -7,        /**< a user callback or script reported its own error */
     WEIR_EINVALID = -21,    /**< invalid input: bad parameter, malformed data */
@@ -35,7 +36,8 @@ enum weir_error_code {
     WEIR_ENOMEM = -100,     /**< an allocation failed or a memory cap was hit */
     WEIR_EIO = -101,        /**< an I/O or system call failed */
     WEIR_ECANCELLED = -102, /**< the run was cancelled while the step ran */
-    WEIR_EVERSION = -103    /**< an ABI or struct version the other side does not support */
+    WEIR_EVERSION = -103,   /**< an ABI or struct version the other side does not support */
+    WEIR_ETOOBIG = -104     /**< a size bound was exceeded (response, file, field) */
 };
 
 #ifdef __cplusplus

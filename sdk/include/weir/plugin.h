@@ -45,7 +45,7 @@ extern "C" {
 #define WEIR_ABI_MAJOR 1
 /** ABI minor: grows when fields are appended to the host table. A plugin that
  *  needs a newer minor than the host has is refused. */
-#define WEIR_ABI_MINOR 1
+#define WEIR_ABI_MINOR 2
 
 #if defined(__GNUC__) || defined(__clang__)
 /** Marks the plugin entry as the one exported symbol (build with hidden visibility). */
@@ -150,6 +150,67 @@ struct weir_plugin_info {
 
 /** Initialiser: `struct weir_plugin_info info = WEIR_PLUGIN_INFO_INIT;` */
 #define WEIR_PLUGIN_INFO_INIT { WEIR_PLUGIN_INFO_VERSION, WEIR_ABI_MAJOR, WEIR_ABI_MINOR, NULL, NULL, NULL, NULL }
+
+/** struct weir_http_request's current version. */
+#define WEIR_HTTP_REQUEST_VERSION 1
+
+/** How the host authenticates an HTTP request. Credentials never pass through
+ *  a plugin: the host reads them, adds them, and redacts them everywhere. */
+enum weir_http_auth {
+    WEIR_HTTP_AUTH_NONE = 0,
+    /** AWS Signature Version 4 with the standard credential chain (env,
+     *  then ~/.aws/credentials and ~/.aws/config with AWS_PROFILE) and
+     *  aws_region (NULL: AWS_REGION, AWS_DEFAULT_REGION, the profile's
+     *  region, in that order). aws_service is the signing name ("s3",
+     *  "glue", "athena", "bedrock"); for "s3" the payload is hashed into
+     *  x-amz-content-sha256 and the path is not normalised. */
+    WEIR_HTTP_AUTH_AWS_SIGV4 = 1,
+    /** `auth_header: <auth_prefix><value of env var auth_env>`, e.g.
+     *  "Authorization" / "Bearer " / "OPENAI_API_KEY", or "x-goog-api-key" /
+     *  "" / "GEMINI_API_KEY". A missing or empty variable is WEIR_EDENIED. */
+    WEIR_HTTP_AUTH_ENV_TOKEN = 2
+};
+
+/**
+ * An HTTP request for weir_host_api.http_request. Zero-initialise it, set
+ * version = WEIR_HTTP_REQUEST_VERSION, then the fields needed; zero means the
+ * default everywhere.
+ */
+struct weir_http_request {
+    unsigned int version;        /**< WEIR_HTTP_REQUEST_VERSION */
+    const char *method;          /**< "GET", "PUT", "POST", "HEAD", "DELETE" */
+    const char *url;             /**< absolute http(s) URL; path and query already
+                                      percent-encoded as they should be sent */
+    const char *const *headers;  /**< "Name: value" strings, NULL-terminated, or NULL */
+    const void *body;            /**< request body (body_len bytes), or NULL */
+    size_t body_len;
+    const char *body_file;       /**< or: stream the body from this file (large PUTs) */
+    const char *response_file;   /**< write a 2xx body to this file instead of memory
+                                      (written to a temp file, renamed on success) */
+    size_t max_response;         /**< bound on an in-memory body; 0: 64 MiB. Larger
+                                      is WEIR_ETOOBIG. */
+    long connect_timeout_ms;     /**< 0: 5000 */
+    long timeout_ms;             /**< per attempt; 0: 60000. Never beyond the step's deadline. */
+    int max_attempts;            /**< 0: 3 (AWS standard retry mode); 1: no retry.
+                                      Retried: connection errors, 429, 500, 502, 503,
+                                      504, and AWS throttling codes, with jittered
+                                      exponential backoff (base 100 ms, cap 20 s). */
+    enum weir_http_auth auth;
+    const char *aws_service;     /**< signing name, for WEIR_HTTP_AUTH_AWS_SIGV4 */
+    const char *aws_region;      /**< NULL: the configured region */
+    const char *auth_header;     /**< for WEIR_HTTP_AUTH_ENV_TOKEN */
+    const char *auth_prefix;
+    const char *auth_env;
+};
+
+/** A response from weir_host_api.http_request; free with http_response_free. */
+struct weir_http_response {
+    long status;      /**< HTTP status of the last attempt */
+    char *body;       /**< NUL-terminated (body_len excludes it); NULL with response_file */
+    size_t body_len;
+    json_t *headers;  /**< object: lower-cased header name -> value (last one wins) */
+    int attempts;     /**< how many attempts were made */
+};
 
 /** Log levels for weir_host_api.log. */
 enum weir_log_level {
@@ -270,6 +331,38 @@ struct weir_host_api {
                     void **session);
     int (*lua_call)(void *session, const json_t *input, json_t **out);
     void (*lua_close)(void *session);
+
+    /* ---- ABI 1.2 ---- */
+
+    /**
+     * Sends an HTTP request (libcurl in the host) and waits for its
+     * response, retrying as req->max_attempts says; each retry and its
+     * reason is logged at debug level. Authorization, credentials, tokens
+     * and x-amz-security-token never appear in a log line or error message.
+     *
+     * On WEIR_OK *resp holds the last attempt's response, whatever its
+     * status (a 404 is WEIR_OK with status 404: the caller maps statuses to
+     * meaning). Errors (resp is then empty): WEIR_EINVALID (bad request: no
+     * URL, unknown version or method), WEIR_EDENIED (no credentials, or a
+     * credential file readable by others), WEIR_EIO (connection failed or
+     * broke, every attempt), WEIR_ETIMEOUT (the timeout or the step's deadline
+     * passed), WEIR_ETOOBIG (body over max_response), WEIR_ECANCELLED.
+     */
+    int (*http_request)(weir_ctx *ctx, const struct weir_http_request *req,
+                        struct weir_http_response *resp);
+    /** Frees what a response holds and zeroes it; NULL is a no-op. */
+    void (*http_response_free)(struct weir_http_response *resp);
+
+    /**
+     * The endpoint of an AWS service, as a new string the caller frees with
+     * host->free: AWS_ENDPOINT_URL_<SERVICE_ID> (service id upper-cased,
+     * spaces and '-' as '_', e.g. "S3", "GLUE", "ATHENA", "BEDROCK_RUNTIME"),
+     * else AWS_ENDPOINT_URL, else https://<prefix>.<region>.amazonaws.com
+     * with prefix "s3", "glue", "athena", "bedrock-runtime" from the id.
+     * region NULL: the configured region. Returns NULL (error set,
+     * WEIR_EINVALID) when no region is configured and no override is set.
+     */
+    char *(*aws_endpoint)(weir_ctx *ctx, const char *service_id, const char *region);
 };
 
 /** Non-zero when `host` provides the appended field `field`. */
