@@ -85,6 +85,42 @@ static int is_str(const struct weir_ynode *n)
     return n && n->kind == WEIR_YNODE_SCALAR;
 }
 
+/* A target's service: a plugin name, or {plugin: name, with: {settings}}
+ * whose settings become defaults of every op of that service (a workgroup,
+ * a bucket, a model id), so pipelines stay the same on every target. */
+static json_t *read_service(struct weir_config *cfg, const char *service, const struct weir_ynode *v,
+                            struct weir_diags *d)
+{
+    const struct weir_ynode *plugin = NULL, *with = NULL;
+
+    if (is_str(v)) {
+        return json_string(v->str);
+    }
+    if (v->kind == WEIR_YNODE_MAP) {
+        for (size_t i = 0; i < v->n; i++) {
+            if (!strcmp(v->keys[i]->str, "plugin")) {
+                plugin = v->items[i];
+            }
+            else if (!strcmp(v->keys[i]->str, "with")) {
+                with = v->items[i];
+            }
+            else {
+                weir_diags_add(d, cfg->path, v->keys[i]->line, v->keys[i]->col,
+                               "unknown key '%s' in service '%s' (expected plugin, with)",
+                               v->keys[i]->str, service);
+                return NULL;
+            }
+        }
+    }
+    if (!is_str(plugin) || (with && with->kind != WEIR_YNODE_MAP)) {
+        bad(d, cfg->path, v, "service '%s' must name a plugin, or be {plugin: NAME, with: {settings}}",
+            service);
+        return NULL;
+    }
+    return json_pack("{s:s,s:o}", "plugin", plugin->str, "with",
+                     with ? weir_ynode_to_json(with) : json_object());
+}
+
 static void read_targets(struct weir_config *cfg, const struct weir_ynode *v, struct weir_diags *d)
 {
     if (v->kind != WEIR_YNODE_MAP) {
@@ -100,11 +136,11 @@ static void read_targets(struct weir_config *cfg, const struct weir_ynode *v, st
             continue;
         }
         for (size_t j = 0; j < t->n; j++) {
-            if (!is_str(t->items[j])) {
-                bad(d, cfg->path, t->items[j], "service '%s' must name a plugin", t->keys[j]->str);
-                continue;
+            json_t *impl = read_service(cfg, t->keys[j]->str, t->items[j], d);
+
+            if (impl) {
+                json_object_set_new(services, t->keys[j]->str, impl);
             }
-            json_object_set_new(services, t->keys[j]->str, json_string(t->items[j]->str));
         }
         json_object_set_new(cfg->targets, v->keys[i]->str, services);
     }

@@ -46,6 +46,10 @@ int weir_step_invoke(const struct weir_step_def *def, const json_t *with, json_t
 
 /* Resolves "service.op" through ctx->services to a step definition, or NULL
  * with the last error saying why. */
+/* The plugin implementing `service` in a target's services (a name, or the
+ * "plugin" of {plugin, with}), or NULL when the target has none. */
+const char *weir_service_plugin(const json_t *services, const char *service);
+
 const struct weir_step_def *weir_service_resolve(const struct weir_plugins *p, const json_t *services,
                                                  const char *service, const char *op);
 

@@ -105,10 +105,47 @@ static const char *host_ctx_get(weir_ctx *ctx, const char *key)
     return NULL;
 }
 
+const char *weir_service_plugin(const json_t *services, const char *service)
+{
+    const json_t *impl = json_object_get(services, service);
+
+    return json_is_object(impl) ? json_string_value(json_object_get(impl, "plugin"))
+                                : json_string_value(impl);
+}
+
+/* The target's settings for def's service, when def implements it there. */
+static const json_t *service_settings(const struct weir_step_def *def, const struct weir_ctx *ctx)
+{
+    const json_t *impl;
+    const char *plugin;
+
+    if (!def->service || !ctx || !ctx->services) {
+        return NULL;
+    }
+    impl = json_object_get(ctx->services, def->service);
+    plugin = json_string_value(json_object_get(impl, "plugin"));
+    return plugin && !strcmp(plugin, def->plugin) ? json_object_get(impl, "with") : NULL;
+}
+
+/* with + the settings of params def declares that with does not give. */
+static json_t *with_settings(const struct weir_step_def *def, const json_t *with, const json_t *settings)
+{
+    json_t *merged = json_is_object(with) ? json_copy((json_t *)with) : json_object();
+
+    for (size_t i = 0; merged && i < def->nparams; i++) {
+        const json_t *v = json_object_get(settings, def->params[i].name);
+
+        if (v && !json_object_get(merged, def->params[i].name)) {
+            json_object_set(merged, def->params[i].name, (json_t *)v);
+        }
+    }
+    return merged;
+}
+
 const struct weir_step_def *weir_service_resolve(const struct weir_plugins *p, const json_t *services,
                                                  const char *service, const char *op)
 {
-    const char *impl = json_string_value(json_object_get(services, service));
+    const char *impl = weir_service_plugin(services, service);
     const struct weir_step_def *def;
 
     if (!impl) {
@@ -137,10 +174,19 @@ const struct weir_step_def *weir_service_resolve(const struct weir_plugins *p, c
 int weir_step_invoke(const struct weir_step_def *def, const json_t *with, json_t **out,
                      struct weir_ctx *ctx)
 {
-    json_t *input = NULL, *result = NULL;
+    json_t *input = NULL, *result = NULL, *merged = NULL;
+    const json_t *settings = service_settings(def, ctx);
     int rc;
 
-    if ((rc = weir_step_input_check(def, with, &input)) < 0) {
+    if (settings && (with == NULL || json_is_object(with))) {
+        if ((merged = with_settings(def, with, settings)) == NULL) {
+            return weir_error_set(WEIR_ENOMEM, "%s.%s: out of memory", def->plugin, def->name);
+        }
+        with = merged;
+    }
+    rc = weir_step_input_check(def, with, &input);
+    json_decref(merged);
+    if (rc < 0) {
         return weir_error_wrap(rc, "%s.%s", def->plugin, def->name);
     }
     weir_error_clear();
