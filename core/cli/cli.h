@@ -74,6 +74,7 @@ int cli_approvals(int argc, char **argv);
 int cli_catalog(int argc, char **argv);
 int cli_contract(int argc, char **argv);
 int cli_profile(int argc, char **argv);
+int cli_drift(int argc, char **argv);
 
 /* Parses the common options in argv (getopt_long), returning the index of
  * the first non-option argument, or -1 after printing a usage error.

@@ -21,6 +21,8 @@ static const char usage[] =
     "  catalog list|show|infer         tables of the target's catalog; infer one from files\n"
     "  profile TABLE|PATH              column statistics of a table, a file or a folder\n"
     "  contract export|test            export a contract (dqdl, pyspark, ...); post-load tests\n"
+    "  drift --table T | --database DB judge a day's stats against history; write the report\n"
+    "  drift backfill --table T ...    stats history of past days from partitioned data\n"
     "  version                         print the version\n"
     "\n"
     "common options: --config FILE (weir.yaml), --workspace DIR, --plugin-dir DIR, --json\n"
@@ -40,6 +42,7 @@ int main(int argc, char **argv)
         { "approvals", cli_approvals },
         { "contract", cli_contract },
         { "catalog", cli_catalog },     { "profile", cli_profile },
+        { "drift", cli_drift },
     };
 
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {

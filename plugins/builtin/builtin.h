@@ -3,7 +3,8 @@
  * that answers contract-generation prompts from the context alone (rules
  * from statistics, tests from rules, docs from templates). Files:
  * builtin_plugin.c (entry, llm.generate), builtin_rules.c (suggestions),
- * builtin_docs.c (tests and Markdown).
+ * builtin_docs.c (tests and Markdown), builtin_narrative.c (drift report
+ * narratives).
  */
 #ifndef WEIR_BUILTIN_H
 #define WEIR_BUILTIN_H
@@ -24,6 +25,10 @@ json_t *builtin_tests(const char *table, const json_t *data_quality);
 
 /* The Markdown documentation; libc-allocated, NULL when out of memory. */
 char *builtin_docs(const json_t *context, const json_t *data_quality);
+
+/* The narrative of a drift check (context task "drift_narrative"):
+ * {narrative}; new reference, NULL when out of memory. */
+json_t *builtin_drift_narrative(const json_t *context);
 
 /* Small helpers shared by the files. */
 const char *builtin_str(const json_t *obj, const char *key);

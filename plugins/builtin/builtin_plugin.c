@@ -55,8 +55,14 @@ static int run_generate(const json_t *input, json_t **out, weir_ctx *ctx, void *
         return builtin_host->error_set(WEIR_EINVALID,
                                        "llm.generate (builtin): no user message holds a context "
                                        "object between '%s' and '%s'; the builtin provider only "
-                                       "drafts contracts (use a model provider for other prompts)",
+                                       "drafts contracts and drift narratives (use a model "
+                                       "provider for other prompts)",
                                        PROMPT_CONTEXT_BEGIN, PROMPT_CONTEXT_END);
+    }
+    if (builtin_str(context, "task") && strcmp(builtin_str(context, "task"), "drift_narrative") == 0) {
+        *out = builtin_drift_narrative(context);
+        rc = *out ? WEIR_OK : builtin_host->error_set(WEIR_ENOMEM, "llm.generate (builtin): out of memory");
+        goto done;
     }
     if (!builtin_str(context, "table_name") || !builtin_str(context, "database") ||
         !json_is_array(json_object_get(context, "schema"))) {

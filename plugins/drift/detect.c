@@ -84,7 +84,7 @@ void drift_thresholds_default(struct drift_thresholds *t)
     t->z = 3.5;
     t->seasonal_min_points = 3;
     t->null_points = 5.0;
-    t->shift_min_rel = 0.05;
+    t->shift_min_rel = 0.10;
     t->unique_tolerance = 0.03;
     t->psi_warn = 0.1;
     t->psi_error = 0.2;
@@ -291,6 +291,20 @@ static int eval_volume(const struct baseline *b, struct drift_point x,
     }
     if (nsame >= (size_t)t->seasonal_min_points && t->seasonal_min_points > 0) {
         seasonal = 1;
+    }
+    else if (t->seasonal_min_points > 0) {
+        /* until the same weekday has enough points, the same kind of day
+         * (Saturday-Sunday or Monday-Friday) does: a table with quiet
+         * weekends is then not flagged on each of its first three weekends */
+        nsame = 0;
+        for (size_t i = 0; i < b->all_n; i++) {
+            if ((drift_weekday(b->all_days[i]) >= 5) == (drift_weekday(x.day) >= 5)) {
+                same[nsame++] = b->all_vals[i];
+            }
+        }
+        seasonal = nsame > 0 ? 2 : 0;
+    }
+    if (seasonal) {
         robust(same, nsame, 1.0, VOLUME_REL_FLOOR, &med, &scale);
     }
     else {
@@ -301,15 +315,15 @@ static int eval_volume(const struct baseline *b, struct drift_point x,
     /* Both must agree: the +-% rule alone flags every weekend of a weekly
      * cycle, the z-score alone flags tiny moves of a very steady table. */
     fire = fabs(pct) > t->volume_pct && fabs(z) > t->z;
-    if (!fire) {
-        return 0;
-    }
     fill(a, "volume", metric, column);
     a->score = z;
     a->observed = x.value;
     /* normal is inside either band, so the band shown is their union */
     a->expected_low = fmin(mean * (1 - t->volume_pct / 100.0), med - t->z * scale);
     a->expected_high = fmax(mean * (1 + t->volume_pct / 100.0), med + t->z * scale);
+    if (!fire) {
+        return 0;
+    }
     a->direction = x.value < mean ? "down" : "up";
     a->severity = "error";
     label(name, sizeof(name), metric, column);
@@ -317,7 +331,8 @@ static int eval_volume(const struct baseline *b, struct drift_point x,
              "%s %.0f is %.0f%% %s the %d-day average %.0f (expected %.0f-%.0f; robust z %.1f vs "
              "%s median %.0f)",
              name, x.value, fabs(pct), x.value < mean ? "below" : "above", t->volume_mean_days,
-             mean, a->expected_low, a->expected_high, z, seasonal ? "same-weekday" : "window", med);
+             mean, a->expected_low, a->expected_high, z,
+             seasonal == 1 ? "same-weekday" : seasonal == 2 ? "same day-type" : "window", med);
     return 1;
 }
 
@@ -330,16 +345,16 @@ static int eval_nulls(const struct baseline *b, struct drift_point x,
 
     robust(b->vals, b->n, 0.5, 0.01, &med, &scale);
     z = (x.value - med) / scale;
-    /* only a rise matters: fewer nulls is never an incident */
-    if (!(x.value - med >= t->null_points && z > t->z)) {
-        return 0;
-    }
     high = fmax(med + t->null_points, med + t->z * scale);
     fill(a, "completeness", metric, column);
     a->score = z;
     a->observed = x.value;
     a->expected_low = 0;
     a->expected_high = high > 100 ? 100 : high;
+    /* only a rise matters: fewer nulls is never an incident */
+    if (!(x.value - med >= t->null_points && z > t->z)) {
+        return 0;
+    }
     a->direction = "up";
     a->severity = "error";
     label(name, sizeof(name), metric, column);
@@ -361,14 +376,14 @@ static int eval_shift(const struct baseline *b, struct drift_point x,
     /* a z-score alone flags a 2% move of a very steady mean; require a real
      * move as well */
     half = fmax(t->z * scale, t->shift_min_rel * fabs(med));
-    if (!(fabs(z) > t->z && fabs(x.value - med) > t->shift_min_rel * fabs(med))) {
-        return 0;
-    }
     fill(a, "distribution", metric, column);
     a->score = z;
     a->observed = x.value;
     a->expected_low = med - half;
     a->expected_high = med + half;
+    if (!(fabs(z) > t->z && fabs(x.value - med) > t->shift_min_rel * fabs(med))) {
+        return 0;
+    }
     a->direction = x.value < med ? "down" : "up";
     a->severity = fabs(z) > 2 * t->z ? "error" : "warn";
     label(name, sizeof(name), metric, column);
@@ -398,14 +413,14 @@ static int eval_unique(const struct baseline *b, struct drift_point x,
         }
     }
     dup = 1.0 - fmin(x.value, 1.0);
-    if (dup <= 2 * tol + 1e-12) {
-        return 0;
-    }
     fill(a, "uniqueness", metric, column);
     a->score = dup * 100.0;
     a->observed = dup * 100.0;
     a->expected_low = 0;
     a->expected_high = 2 * tol * 100.0;
+    if (dup <= 2 * tol + 1e-12) {
+        return 0;
+    }
     a->direction = "down";
     a->severity = "error";
     label(name, sizeof(name), "duplicate_pct", column);

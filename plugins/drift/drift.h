@@ -86,7 +86,9 @@ enum drift_rule {
  * normal. expected (may be NULL) marks days a person declared expected:
  * never flagged, always baseline. flags (n bytes, may be NULL) receives the
  * verdict per day. Returns 1 and fills *a when the LAST day is anomalous,
- * 0 when it is not (or could not be judged: too little history).
+ * 0 when it is not (or could not be judged: too little history). When the
+ * last day was judged, *a has its band (has_band, expected_*, observed)
+ * either way, so a report can draw it; the caller zeroes *a first.
  */
 int drift_check_series(enum drift_rule rule, const struct drift_point *pts, size_t n,
                        const unsigned char *expected, const struct drift_thresholds *t,
@@ -164,12 +166,35 @@ int drift_history_read(weir_ctx *ctx, const char *table, int to, int window,
                        struct drift_history *h);
 void drift_history_free(struct drift_history *h);
 
+/* Table names end up in store keys: letters, digits, '_', '-', '.' only,
+ * no "..", not starting with '.'. */
+int drift_table_ok(const char *table);
+
 /* Checks that a profile has the shape drift reads (row_count, column_stats). */
 int drift_profile_valid(const json_t *profile);
+
+/* ---- reports (report_text.c: documents; report.c: the step) ---- */
+
+/* A growing string (malloc'd); failed is set once an allocation fails, after
+ * which appends do nothing. */
+struct drift_buf {
+    char *s;
+    size_t len, cap;
+    int failed;
+};
+void drift_buf_addf(struct drift_buf *b, const char *fmt, ...) WEIR__PRINTF(2, 3);
+
+/* One line: "<table> <date>: ERROR, 1 error, 0 warnings (...); <first explanation>". */
+void drift_report_summary(const json_t *detection, struct drift_buf *b);
+/* The report of a drift.detect output, with an optional narrative (NULL: none). */
+void drift_report_markdown(const json_t *detection, const char *narrative, struct drift_buf *b);
+/* The same as one self-contained HTML page: one inline SVG chart per series. */
+void drift_report_html(const json_t *detection, const char *narrative, struct drift_buf *b);
 
 /* ---- steps ---- */
 
 extern const struct weir_step_desc drift_step_record;
 extern const struct weir_step_desc drift_step_detect;
+extern const struct weir_step_desc drift_step_report;
 
 #endif

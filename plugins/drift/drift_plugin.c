@@ -12,21 +12,6 @@
 
 const struct weir_host_api *drift_host;
 
-/* Table names end up in store keys: letters, digits, '_', '-', '.' only. */
-static int table_ok(const char *t)
-{
-    if (!*t || *t == '.') {
-        return 0;
-    }
-    for (const char *p = t; *p; p++) {
-        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-              *p == '_' || *p == '-' || *p == '.')) {
-            return 0;
-        }
-    }
-    return strstr(t, "..") == NULL;
-}
-
 /* The date param, or run.date; -1 with the error set when invalid. */
 static int day_param(const json_t *input, weir_ctx *ctx, const char *step)
 {
@@ -57,7 +42,7 @@ static int run_record(const json_t *input, json_t **out, weir_ctx *ctx, void *pa
     int rc, day;
 
     (void)payload;
-    if (!table || !table_ok(table)) {
+    if (!table || !drift_table_ok(table)) {
         return drift_host->error_set(WEIR_EINVALID, "drift.record: invalid table name '%s'",
                                      table ? table : "");
     }
@@ -133,6 +118,7 @@ struct detect {
     struct drift_thresholds t;
     const json_t *feedback; /* array or NULL */
     json_t *anomalies, *suppressed, *checked;
+    json_t *series; /* per judged metric: its points, verdicts and today's band */
     json_t **profiles; /* history days then today */
     int *days;
     size_t n; /* days in profiles (today is the last) */
@@ -219,15 +205,46 @@ static double metric_of(const json_t *profile, const char *column, const char *m
     return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
+/* A judged metric for the report's charts: every point with its verdict
+ * (1: flagged when it was judged), and the band today was judged against. */
+static void add_series(struct detect *d, const char *detector, const char *metric,
+                       const char *column, const struct drift_point *pts,
+                       const unsigned char *flags, size_t n, const struct drift_anomaly *a,
+                       int fired)
+{
+    json_t *points = json_array();
+    char day[11];
+
+    for (size_t i = 0; i < n; i++) {
+        double v = fabs(pts[i].value);
+
+        /* the uniqueness series is distinct/rows (signed for exactness, see
+         * metric_of); its chart shows what its band means: duplicate % */
+        if (strcmp(metric, "duplicate_pct") == 0) {
+            v = (1.0 - fmin(v, 1.0)) * 100.0;
+        }
+        drift_format_day(pts[i].day, day);
+        json_array_append_new(points, json_pack("{s:s,s:f,s:b}", "date", day, "value", v,
+                                                "flagged", flags[i] != 0));
+    }
+    json_array_append_new(
+        d->series,
+        json_pack("{s:s,s:s,s:o,s:o,s:f,s:f,s:f,s:b}", "detector", detector, "metric", metric,
+                  "column", column ? json_string(column) : json_null(), "points", points,
+                  "expected_low", a->expected_low, "expected_high", a->expected_high,
+                  "observed", a->observed, "anomalous", fired));
+}
+
 static void check_series(struct detect *d, enum drift_rule rule, const char *detector,
                          const char *column, const char *metric)
 {
     struct drift_point *pts = malloc(d->n * sizeof(*pts));
-    unsigned char *exp = calloc(d->n, 1);
+    unsigned char *exp = calloc(d->n, 1), *flags = calloc(d->n, 1);
     struct drift_anomaly a;
     size_t m = 0;
+    int fired;
 
-    if (!pts || !exp) {
+    if (!pts || !exp || !flags) {
         goto done;
     }
     for (size_t i = 0; i < d->n; i++) {
@@ -249,12 +266,18 @@ static void check_series(struct detect *d, enum drift_rule rule, const char *det
     }
     /* today is judged without its feedback mark, so report() can suppress it */
     exp[m - 1] = 0;
-    if (drift_check_series(rule, pts, m, exp, &d->t, metric, column, NULL, &a)) {
+    memset(&a, 0, sizeof(a));
+    fired = drift_check_series(rule, pts, m, exp, &d->t, metric, column, flags, &a);
+    if (fired) {
         report(d, &a);
+    }
+    if (a.has_band) {
+        add_series(d, detector, metric, column, pts, flags, m, &a, fired);
     }
 done:
     free(pts);
     free(exp);
+    free(flags);
 }
 
 /* A column's top values on one day (values point into the profile). */
@@ -523,7 +546,7 @@ static int run_detect(const json_t *input, json_t **out, weir_ctx *ctx, void *pa
     memset(&d, 0, sizeof(d));
     d.ctx = ctx;
     d.table = json_string_value(json_object_get(input, "table"));
-    if (!d.table || !table_ok(d.table)) {
+    if (!d.table || !drift_table_ok(d.table)) {
         return drift_host->error_set(WEIR_EINVALID, "drift.detect: invalid table name '%s'",
                                      d.table ? d.table : "");
     }
@@ -598,7 +621,8 @@ static int run_detect(const json_t *input, json_t **out, weir_ctx *ctx, void *pa
     d.anomalies = json_array();
     d.suppressed = json_array();
     d.checked = json_array();
-    if (!d.profiles || !d.days || !d.anomalies || !d.suppressed || !d.checked) {
+    d.series = json_array();
+    if (!d.profiles || !d.days || !d.anomalies || !d.suppressed || !d.checked || !d.series) {
         rc = drift_host->error_set(WEIR_ENOMEM, "drift.detect: out of memory");
         goto done;
     }
@@ -629,10 +653,10 @@ static int run_detect(const json_t *input, json_t **out, weir_ctx *ctx, void *pa
             check_categorical(&d, col);
         }
     }
-    *out = json_pack("{s:s,s:s,s:I,s:I,s:O,s:O,s:O,s:s}", "table", d.table, "date", d.date,
+    *out = json_pack("{s:s,s:s,s:I,s:I,s:O,s:O,s:O,s:O,s:s}", "table", d.table, "date", d.date,
                      "history_days", (json_int_t)h.n, "skipped_files", (json_int_t)h.skipped,
                      "anomalies", d.anomalies, "suppressed", d.suppressed, "checked", d.checked,
-                     "status", status_of(d.anomalies));
+                     "series", d.series, "status", status_of(d.anomalies));
     rc = *out ? WEIR_OK : drift_host->error_set(WEIR_ENOMEM, "drift.detect: out of memory");
 done:
     drift_history_free(&h);
@@ -641,6 +665,7 @@ done:
     json_decref(d.anomalies);
     json_decref(d.suppressed);
     json_decref(d.checked);
+    json_decref(d.series);
     free(d.profiles);
     free(d.days);
     free(uri);
@@ -686,7 +711,8 @@ WEIR_PLUGIN_ENTRY(drift)
     info.plugin_version = "0.1.0";
     if ((rc = host->plugin_describe(reg, &info)) < 0 ||
         (rc = host->step_register(reg, &drift_step_record)) < 0 ||
-        (rc = host->step_register(reg, &drift_step_detect)) < 0) {
+        (rc = host->step_register(reg, &drift_step_detect)) < 0 ||
+        (rc = host->step_register(reg, &drift_step_report)) < 0) {
         return rc;
     }
     return WEIR_OK;

@@ -152,3 +152,17 @@ done:
     free(token);
     return rc;
 }
+
+int drift_table_ok(const char *t)
+{
+    if (!*t || *t == '.') {
+        return 0;
+    }
+    for (const char *p = t; *p; p++) {
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '_' || *p == '-' || *p == '.')) {
+            return 0;
+        }
+    }
+    return strstr(t, "..") == NULL;
+}

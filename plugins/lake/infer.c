@@ -609,7 +609,7 @@ static int write_def(const json_t *def, const char *cat, const char *db, const c
 static const struct weir_param_desc infer_params[] = {
     { "path", WEIR_PARAM_STRING, 1, NULL,
       "a directory of files (partitions: key=value folders) or one file, "
-      "relative to the project" },
+      "relative to the project; s3://bucket/key maps under store_root" },
     { "database", WEIR_PARAM_STRING, 0, "\"default\"", "database of the inferred table" },
     { "table", WEIR_PARAM_STRING, 0, NULL, "table name (default: the directory or file name)" },
     { "sample_rows", WEIR_PARAM_INTEGER, 0, "1000",
@@ -728,12 +728,21 @@ static int run_infer(const json_t *input, json_t **out, weir_ctx *ctx, void *pay
     in.path = json_string_value(json_object_get(input, "path"));
     in.sample_rows = json_object_get(input, "sample_rows") ? (long)sample : 1000;
     db = db ? db : "default";
-    abs = lake_cat_project_path(ctx, in.path ? in.path : "");
     project = lake_cat_project_path(ctx, ".");
     cat = lake_cat_project_path(ctx, json_string_value(json_object_get(input, "catalog_dir"))
                                          ?: "catalog");
     store = lake_cat_project_path(ctx, json_string_value(json_object_get(input, "store_root"))
                                            ?: "lake");
+    /* an s3:// path names data the way a table's Location does: under the store root */
+    if (in.path && !strncmp(in.path, "s3://", 5) && store) {
+        abs = lake_cat_printf("%s/%s", store, in.path + 5);
+    }
+    else {
+        abs = lake_cat_project_path(ctx, in.path ? in.path : "");
+    }
+    for (size_t n = abs ? strlen(abs) : 0; n > 1 && abs[n - 1] == '/'; n--) {
+        abs[n - 1] = '\0'; /* "dir/" is "dir": one slash in the Location */
+    }
     name = given_name ? lake_cat_strdup(given_name) : abs ? default_name(abs) : NULL;
     if (!abs || !project || !cat || !store || !name) {
         rc = lake_host->error_set(WEIR_ENOMEM, "catalog.infer: out of memory");

@@ -579,7 +579,7 @@ static void test_ops_on_examples(void **state)
     assert_string_equal(jstr(out, "database"), "analytics_db");
     tu_assert_json(json_object_get(out, "tables"),
                    "[\"analytics_db.dim_customer\", \"analytics_db.dim_loan\","
-                   " \"analytics_db.loan_repayment_fact\"]");
+                   " \"analytics_db.loan_repayment_fact\", \"analytics_db.payment_events\"]");
     json_decref(out);
 
     out = op_ok("get_table", examples, "{\"table\": \"analytics_db.loan_repayment_fact\"}");
