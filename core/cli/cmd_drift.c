@@ -296,6 +296,11 @@ static int check_table(struct weir_runtime *rt, const struct drift_args *a,
     code = strcmp(json_string_value(json_object_get(det, "status")) ?: "", "error") == 0
                ? WEIR_EXIT_FAILED
                : WEIR_EXIT_OK;
+    if (!a->no_record && rows == 0) {
+        /* the detectors need history to see it, the scheduler needs it today */
+        printf("  error no data: nothing was loaded for %s on %s\n", table, date);
+        code = WEIR_EXIT_FAILED;
+    }
 done:
     json_decref(with);
     json_decref(det);

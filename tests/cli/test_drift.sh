@@ -126,4 +126,14 @@ chrome --dump-dom "file://$PROJ/$HTML" >dom.html ||
 assert_eq "$series" "$(grep -o '<svg ' dom.html | wc -l)" "SVGs in the rendered DOM"
 echo "rendered: $PNG ($(stat -c %s "$PNG") bytes)"
 
+check "a day with no rows is an error for the scheduler, even without history to compare"
+assert_exit 1 weir drift --table $T --date 2026-10-11
+assert_contains "$OUT" "no data: nothing was loaded for $T on 2026-10-11"
+
+check "usage errors exit 2"
+assert_exit 2 weir drift --table $T --database analytics_db
+assert_exit 2 weir drift --table $T --date 2026-13-01
+assert_exit 2 weir drift backfill --table $T --from 2026-10-02 --to 2026-10-01
+assert_exit 2 weir drift --table $T --schema crawler
+
 echo "ok"
