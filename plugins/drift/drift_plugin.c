@@ -382,43 +382,52 @@ done:
 }
 
 /* The columns of a day, in order when the history kept it. */
+/* The data columns of a profile in order: partition keys (profile.partitions)
+ * are where files sit, not the schema, and a day read from its partition's
+ * files alone does not have them. */
 static struct drift_column *columns_of(const json_t *profile, size_t *n, int *ordered)
 {
     const json_t *stats = json_object_get(profile, "column_stats");
     const json_t *order = json_object_get(profile, "column_order"), *cs;
+    const json_t *parts = json_object_get(profile, "partitions");
     struct drift_column *cols = calloc(json_object_size(stats) + 1, sizeof(*cols));
+    size_t i, want = 0;
     const char *name;
-    size_t i;
 
     *n = 0;
     *ordered = json_is_array(order);
     if (!cols) {
         return NULL;
     }
+    json_object_foreach((json_t *)stats, name, cs) {
+        want += json_object_get(parts, name) == NULL;
+    }
     if (*ordered) {
         json_t *e;
 
         json_array_foreach(order, i, e) {
             name = json_string_value(e);
-            cs = name ? json_object_get(stats, name) : NULL;
-            if (cs && *n < json_object_size(stats)) {
+            cs = name && !json_object_get(parts, name) ? json_object_get(stats, name) : NULL;
+            if (cs && *n < want) {
                 cols[*n].name = name;
                 cols[*n].type = json_string_value(json_object_get(cs, "declared_type"));
                 cols[*n].type = cols[*n].type ? cols[*n].type : "string";
                 (*n)++;
             }
         }
-        if (*n == json_object_size(stats)) {
+        if (*n == want) {
             return cols;
         }
         *n = 0;
         *ordered = 0; /* an order list that does not cover the columns: ignore it */
     }
     json_object_foreach((json_t *)stats, name, cs) {
-        cols[*n].name = name;
-        cols[*n].type = json_string_value(json_object_get(cs, "declared_type"));
-        cols[*n].type = cols[*n].type ? cols[*n].type : "string";
-        (*n)++;
+        if (!json_object_get(parts, name)) {
+            cols[*n].name = name;
+            cols[*n].type = json_string_value(json_object_get(cs, "declared_type"));
+            cols[*n].type = cols[*n].type ? cols[*n].type : "string";
+            (*n)++;
+        }
     }
     return cols;
 }

@@ -87,6 +87,10 @@ assert_contains "$OUT" "amount.mean"
 assert_exit 0 weir drift --table $T --date 2026-10-03 --no-record
 assert_contains "$OUT" "OK, 0 errors"
 
+check "a daily run with the catalog's columns after a files backfill: partition keys are not drift"
+assert_exit 0 weir drift --table $T --date 2026-10-08
+assert_contains "$OUT" "OK, 0 errors, 0 warnings"
+
 check "the Markdown report names the anomaly and its expected range"
 MD=lake/reports/drift/$T/2026-10-02.md
 HTML=lake/reports/drift/$T/2026-10-02.html
