@@ -77,6 +77,41 @@ static int put_text(weir_ctx *ctx, const char *uri, const struct drift_buf *b, c
     return rc;
 }
 
+/* The detection plus the day's post-load results (results/<table>/<date>.json,
+ * written by contract.postload) under "tests", when the store has them. */
+static int with_tests(weir_ctx *ctx, const json_t *det, const char *table, const char *date,
+                      json_t **doc)
+{
+    json_t *in = NULL, *got = NULL;
+    char *uri = NULL;
+    int rc;
+
+    if (asprintf(&uri, "results/%s/%s.json", table, date) < 0) {
+        uri = NULL;
+    }
+    *doc = json_copy((json_t *)det);
+    in = uri ? json_pack("{s:s,s:s}", "uri", uri, "as", "json") : NULL;
+    if (!*doc || !in) {
+        json_decref(*doc);
+        json_decref(in);
+        free(uri);
+        *doc = NULL;
+        return drift_host->error_set(WEIR_ENOMEM, "drift.report: out of memory");
+    }
+    rc = drift_host->service_call(ctx, "store", "get", in, &got);
+    if (rc == WEIR_OK && json_is_object(json_object_get(got, "value"))) {
+        json_object_set(*doc, "tests", json_object_get(got, "value"));
+    }
+    else if (rc != WEIR_OK && rc != WEIR_ENOTFOUND) {
+        drift_host->log(ctx, WEIR_LOG_WARN, "drift.report: %s unreadable, left out: %s", uri,
+                        drift_host->error_last());
+    }
+    json_decref(in);
+    json_decref(got);
+    free(uri);
+    return WEIR_OK;
+}
+
 static int run_report(const json_t *input, json_t **out, weir_ctx *ctx, void *payload)
 {
     const json_t *det = json_object_get(input, "detection");
@@ -85,6 +120,7 @@ static int run_report(const json_t *input, json_t **out, weir_ctx *ctx, void *pa
     const char *prefix = json_string_value(json_object_get(input, "prefix"));
     struct drift_buf md = { 0 }, html = { 0 }, line = { 0 };
     char *narrative = NULL, *md_uri = NULL, *html_uri = NULL;
+    json_t *doc = NULL;
     int rc;
 
     (void)payload;
@@ -93,6 +129,10 @@ static int run_report(const json_t *input, json_t **out, weir_ctx *ctx, void *pa
         return drift_host->error_set(WEIR_EINVALID, "drift.report: detection must be a drift.detect "
                                                     "output (table, date, anomalies, series)");
     }
+    if ((rc = with_tests(ctx, det, table, date, &doc)) < 0) {
+        return rc;
+    }
+    det = doc;
     if (json_is_true(json_object_get(input, "narrative"))) {
         narrative = ask_narrative(ctx, det);
     }
@@ -121,6 +161,7 @@ done:
     free(narrative);
     free(md_uri);
     free(html_uri);
+    json_decref(doc);
     return rc;
 }
 

@@ -2,7 +2,7 @@
  * test_report.c - the drift report documents (report_text.c) from a
  * hand-written detection: what a reader must find in them, and that text
  * from the data (column names, explanations) cannot break out of HTML or a
- * Markdown table cell.
+ * Markdown table cell, and the day's post-load test results in the report.
  */
 #include "testutil.h"
 
@@ -106,12 +106,38 @@ static void test_same_detection_same_bytes(void **state)
     json_decref(det);
 }
 
+static void test_post_load_tests(void **state)
+{
+    json_t *det = json_loads(detection, 0, NULL);
+    struct drift_buf md = { 0 }, html = { 0 };
+
+    (void)state;
+    json_object_set_new(det, "tests",
+                        json_pack("{s:i,s:i,s:i,s:i,s:[{s:s,s:s,s:s,s:s},{s:s,s:s,s:s,s:s}]}",
+                                  "passed", 7, "failed", 1, "errors", 0, "skipped", 0, "results",
+                                  "name", "not_null_loan_id", "status", "passed", "severity",
+                                  "error", "expectation", "count == 0", "name", "unique_<id>",
+                                  "status", "failed", "severity", "error", "expectation",
+                                  "count == 0"));
+    drift_report_markdown(det, NULL, &md);
+    drift_report_html(det, NULL, &html);
+    assert_non_null(strstr(md.s, "post-load tests: 7 passed, 1 failed"));
+    assert_non_null(strstr(md.s, "## Post-load tests of the day\n\n7 passed, 1 failed, 0 errors, 0 skipped.\n"
+                                 "- failed `unique_<id>` (error): count == 0\n"));
+    assert_null(strstr(md.s, "not_null_loan_id")); /* passed tests are not listed */
+    assert_non_null(strstr(html.s, "<li>failed <code>unique_&lt;id&gt;</code> (error): count == 0</li>"));
+    free(md.s);
+    free(html.s);
+    json_decref(det);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_markdown),
         cmocka_unit_test(test_html),
         cmocka_unit_test(test_same_detection_same_bytes),
+        cmocka_unit_test(test_post_load_tests),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
