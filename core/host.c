@@ -7,6 +7,7 @@
 
 #include "ctx.h"
 #include "error.h"
+#include "http.h"
 #include "lua_host.h"
 #include "redact.h"
 
@@ -292,6 +293,9 @@ static const struct weir_host_api host_api = {
     .lua_open = host_lua_open,
     .lua_call = host_lua_call,
     .lua_close = host_lua_close,
+    .http_request = weir_http_request,
+    .http_response_free = weir_http_response_free,
+    .aws_endpoint = weir_http_aws_endpoint,
 };
 
 const struct weir_host_api *weir_host_api_get(void)

@@ -8,11 +8,12 @@ packages=(
     build-essential cmake pkg-config git ca-certificates
     clang libclang-rt-14-dev # clang + libFuzzer, for the fuzz targets
     libyaml-dev libjansson-dev liblua5.4-dev libsqlite3-dev
-    libgit2-dev libcurl4-openssl-dev
+    libgit2-dev libcurl4-openssl-dev libssl-dev # libcurl; OpenSSL libcrypto for SigV4
     libpcre2-dev # contract pre-load pattern rules
     libpg-query-dev # impact: the PostgreSQL parser for SQL job scripts
     libcmocka-dev # unit tests
     python3 python3-botocore # test servers: AWS wire shapes, independent SigV4 check
+    python3-yaml # tests/aws-server: reads the short YAML table form of the catalog
     chromium libxml2-utils # drift report check: renders in headless Chromium, well-formed
 )
 

@@ -342,7 +342,16 @@ struct weir_host_api {
      *
      * On WEIR_OK *resp holds the last attempt's response, whatever its
      * status (a 404 is WEIR_OK with status 404: the caller maps statuses to
-     * meaning). Errors (resp is then empty): WEIR_EINVALID (bad request: no
+     * meaning). When retries run out on a retryable status (429, 5xx, a
+     * throttling code) the result is also WEIR_OK with that status, and
+     * error_last says "...; gave up after N attempts" for the caller to use.
+     * Redirects are not followed (a 3xx is returned). For SigV4 a body_file
+     * is read once to hash it; a caller header "x-amz-content-sha256:
+     * UNSIGNED-PAYLOAD" skips that (S3). The wire query of a SigV4 request
+     * is its canonical form (pairs sorted, encoded once; '+' is a literal
+     * plus, so encode spaces as %20).
+     *
+     * Errors (resp is then empty): WEIR_EINVALID (bad request: no
      * URL, unknown version or method), WEIR_EDENIED (no credentials, or a
      * credential file readable by others), WEIR_EIO (connection failed or
      * broke, every attempt), WEIR_ETIMEOUT (the timeout or the step's deadline
