@@ -79,3 +79,11 @@ if(WEIR_BASH)
     set_tests_properties(cli/${name} PROPERTIES ENVIRONMENT "${WEIR_TEST_ENV}" TIMEOUT 300)
   endforeach()
 endif()
+
+# ---- aws-server/ ------------------------------------------------------------
+# The offline AWS/LLM imitation server (Glue, Athena, S3, Bedrock, OpenAI,
+# Gemini) that weir's AWS clients are tested against: its own self-test, with
+# real botocore clients (python3 + python3-botocore from scripts/install-deps.sh).
+add_test(NAME aws-server/selftest
+  COMMAND python3 ${CMAKE_CURRENT_SOURCE_DIR}/aws-server/test_aws_server.py)
+set_tests_properties(aws-server/selftest PROPERTIES ENVIRONMENT "${WEIR_TEST_ENV}" TIMEOUT 300)
