@@ -154,7 +154,7 @@ int gemini_generate_run(const json_t *input, json_t **out, weir_ctx *ctx, void *
     struct weir_http_response resp = { 0 };
     char *system = NULL, *body = NULL;
     json_t *doc = NULL;
-    struct call c;
+    struct call c = { 0 };
     int64_t start;
     int rc;
 
