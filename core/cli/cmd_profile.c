@@ -291,7 +291,9 @@ static void spread_text(const json_t *c, char *buf, size_t cap)
         stat_text(json_object_get(c, "mean"), m, sizeof(m));
         stat_text(json_object_get(c, "p50"), p50, sizeof(p50));
         stat_text(json_object_get(c, "p95"), p95, sizeof(p95));
-        snprintf(buf, cap, "%s / %s / %s", m, p50, p95);
+        if (snprintf(buf, cap, "%s / %s / %s", m, p50, p95) >= (int)cap) {
+            buf[cap - 1] = '\0'; /* a narrow column: cut, as every cell is */
+        }
     }
     else if (json_is_integer(json_object_get(c, "min_length"))) {
         snprintf(buf, cap, "len %" JSON_INTEGER_FORMAT "..%" JSON_INTEGER_FORMAT,

@@ -125,22 +125,23 @@ void tu__assert_json(const json_t *v, const char *expected, const char *file, in
     json_error_t err;
     json_t *want = json_loads(expected, JSON_DECODE_ANY, &err);
     char *got_s, *want_s;
+    int differs;
 
     if (!want) {
         fail_msg("%s:%d: bad expected JSON: %s", file, line, err.text);
     }
     got_s = v ? tu_json_text(v) : strdup("(NULL)");
     want_s = tu_json_text(want);
-    if (strcmp(got_s, want_s) != 0) {
+    differs = strcmp(got_s, want_s) != 0;
+    if (differs) {
         print_error("%s:%d: JSON differs\n  got:  %s\n  want: %s\n", file, line, got_s, want_s);
-        free(got_s);
-        free(want_s);
-        json_decref(want);
-        fail();
     }
     free(got_s);
     free(want_s);
     json_decref(want);
+    if (differs) {
+        fail();
+    }
 }
 
 int64_t tu_now_ms(void)

@@ -444,7 +444,7 @@ static void check_corpus_file(const char *dir, const char *name)
     json_t *out = NULL, *with;
     int64_t in, valid, quar;
 
-    snprintf(input, sizeof(input), "%s/%s", dir, name);
+    assert_true(snprintf(input, sizeof(input), "%s/%s", dir, name) < (int)sizeof(input));
     snprintf(run, sizeof(run), "corpus-%.2s", name);
     with = json_pack("{s:s, s:o, s:f}", "input", input, "contract",
                      json_loads(corpus_contract, 0, NULL), "max_quarantine_pct", 100.0);
