@@ -39,6 +39,13 @@ struct weir_ctx {
 int64_t weir_now_mono_ms(void);
 int64_t weir_now_wall_ms(void);
 
+/* The most verbose level printed on stderr: env WEIR_LOG (error, warn, info,
+ * debug), default warn. */
+int weir_log_threshold(void);
+/* Prints a plugin's log line on stderr when its level passes the threshold
+ * (msg is already redacted). */
+void weir_log_print(const char *step, int level, const char *msg);
+
 /* Runs a step definition with its input checked against its params (defaults
  * filled in). Used by the runner and by service_call. */
 int weir_step_invoke(const struct weir_step_def *def, const json_t *with, json_t **out,

@@ -34,6 +34,26 @@ static const char *level_name(int level)
     return level >= 0 && level <= WEIR_LOG_DEBUG ? names[level] : "info";
 }
 
+int weir_log_threshold(void)
+{
+    const char *v = getenv("WEIR_LOG");
+
+    for (int level = WEIR_LOG_ERROR; v && level <= WEIR_LOG_DEBUG; level++) {
+        if (!strcmp(v, level_name(level))) {
+            return level;
+        }
+    }
+    return WEIR_LOG_WARN; /* a scheduler's mail or a CI log: problems only */
+}
+
+void weir_log_print(const char *step, int level, const char *msg)
+{
+    if (level <= weir_log_threshold()) {
+        fprintf(stderr, "weir: %s%s%s%s: %s\n", step ? "[" : "", step ? step : "",
+                step ? "] " : "", level_name(level), msg);
+    }
+}
+
 static void host_log(weir_ctx *ctx, enum weir_log_level level, const char *fmt, ...)
 {
     char msg[2048];
@@ -48,9 +68,7 @@ static void host_log(weir_ctx *ctx, enum weir_log_level level, const char *fmt, 
         ctx->log_sink(ctx->log_payload, ctx->step_id, (int)level, clean ? clean : msg);
     }
     else {
-        fprintf(stderr, "weir: %s%s%s%s: %s\n", ctx && ctx->step_id ? "[" : "",
-                ctx && ctx->step_id ? ctx->step_id : "", ctx && ctx->step_id ? "] " : "",
-                level_name((int)level), clean ? clean : msg);
+        weir_log_print(ctx ? ctx->step_id : NULL, (int)level, clean ? clean : msg);
     }
     free(clean);
 }

@@ -105,6 +105,23 @@ void weir__run_event(struct run *r, const char *event, size_t step, json_t *fiel
     weir_eventlog_emit(r->log, event, step == (size_t)-1 ? NULL : r->p->steps[step].id, fields);
 }
 
+/* A plugin's log line during a run: a "log" event in the run's log (debug
+ * lines only with WEIR_LOG=debug), and stderr by the threshold. Called from
+ * worker threads; the event log serialises its writes. */
+static void run_log(void *payload, const char *step, int level, const char *msg)
+{
+    struct run *r = payload;
+
+    if (r->log && (level < WEIR_LOG_DEBUG || weir_log_threshold() >= WEIR_LOG_DEBUG)) {
+        static const char *const names[] = { "error", "warn", "info", "debug" };
+
+        weir_eventlog_emit(r->log, "log", step,
+                           json_pack("{s:s,s:s}", "level", names[level < 0 || level > 3 ? 2 : level],
+                                     "message", msg));
+    }
+    weir_log_print(step, level, msg);
+}
+
 static void print_progress(const struct run *r, size_t i)
 {
     const struct node *n = &r->nodes[i];
@@ -290,7 +307,8 @@ int weir__run_init(struct run *r, struct weir_runtime *rt, const struct weir_run
         r->nodes[i].status = "pending";
     }
     r->run_info = json_pack("{s:s,s:s,s:s}", "id", r->id, "date", r->date, "target", r->target);
-    r->ctx_proto = (struct weir_ctx){ .run_id = r->id, .run_date = r->date, .target = r->target,
+    r->ctx_proto = (struct weir_ctx){ .log_sink = run_log, .log_payload = r,
+                                      .run_id = r->id, .run_date = r->date, .target = r->target,
                                       .workspace = rt->cfg->workspace, .project = rt->cfg->project,
                                       .plugins = rt->plugins,
                                       .services = weir_config_target(rt->cfg, r->target),

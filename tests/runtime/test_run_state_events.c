@@ -170,6 +170,43 @@ static void test_events_redacted(void **state)
     weir_redact_reset();
 }
 
+/* A plugin's log lines land in the run's event log as "log" events
+ * (redacted; debug only with WEIR_LOG=debug). */
+static void test_plugin_logs_in_event_log(void **state)
+{
+    struct rt_project *p = *state;
+    enum weir_run_status st;
+    json_t *sum;
+    char *path = NULL, *text;
+
+    weir_redact_add("sk-41d0c9e7aa");
+    unsetenv("WEIR_LOG");
+    sum = rt_run(p, "logs.yaml",
+                 "version: 1\n"
+                 "name: logs\n"
+                 "steps:\n"
+                 "  - id: usage\n"
+                 "    uses: core.log\n"
+                 "    with: { message: \"tokens in 812 out 96 key sk-41d0c9e7aa\" }\n"
+                 "  - id: chatter\n"
+                 "    uses: core.log\n"
+                 "    with: { message: \"wire detail\", level: debug }\n",
+                 1, NULL, &st, NULL);
+    assert_int_equal(st, WEIR_RUN_SUCCESS);
+    assert_true(asprintf(&path, "%s/runs/%s/events.jsonl", p->workspace, rt_run_id(sum)) >= 0);
+    text = tu_read_file(path, NULL);
+    assert_non_null(text);
+    rt_assert_contains(text, "\"event\":\"log\"");
+    rt_assert_contains(text, "\"level\":\"info\"");
+    rt_assert_contains(text, "tokens in 812 out 96 key ***");
+    assert_null(strstr(text, "sk-41d0c9e7aa"));
+    assert_null(strstr(text, "wire detail"));
+    free(text);
+    free(path);
+    json_decref(sum);
+    weir_redact_reset();
+}
+
 /* Progress lines name each finished step with its status; an approval
  * says how to decide it. */
 static void test_progress_lines(void **state)
@@ -213,6 +250,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_state_record, rt_setup, rt_teardown),
         cmocka_unit_test_setup_teardown(test_event_log, rt_setup, rt_teardown),
         cmocka_unit_test_setup_teardown(test_events_redacted, rt_setup, rt_teardown),
+        cmocka_unit_test_setup_teardown(test_plugin_logs_in_event_log, rt_setup, rt_teardown),
         cmocka_unit_test_setup_teardown(test_progress_lines, rt_setup, rt_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
