@@ -75,6 +75,9 @@ int cli_catalog(int argc, char **argv);
 int cli_contract(int argc, char **argv);
 int cli_profile(int argc, char **argv);
 int cli_drift(int argc, char **argv);
+int cli_impact(int argc, char **argv);
+int cli_lineage(int argc, char **argv);
+int cli_hook(int argc, char **argv);
 
 /* Parses the common options in argv (getopt_long), returning the index of
  * the first non-option argument, or -1 after printing a usage error.

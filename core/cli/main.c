@@ -23,6 +23,9 @@ static const char usage[] =
     "  contract export|test            export a contract (dqdl, pyspark, ...); post-load tests\n"
     "  drift --table T | --database DB judge a day's stats against history; write the report\n"
     "  drift backfill --table T ...    stats history of past days from partitioned data\n"
+    "  impact [--from R] [--to R]      what a change to ETL job scripts breaks (exit 1: breaking)\n"
+    "  lineage DIR [--format F]        table lineage of a directory of jobs (json, dot, mermaid)\n"
+    "  hook install|uninstall          a git pre-push / pre-commit hook running `weir impact`\n"
     "  version                         print the version\n"
     "\n"
     "common options: --config FILE (weir.yaml), --workspace DIR, --plugin-dir DIR, --json\n"
@@ -43,6 +46,7 @@ int main(int argc, char **argv)
         { "contract", cli_contract },
         { "catalog", cli_catalog },     { "profile", cli_profile },
         { "drift", cli_drift },
+        { "impact", cli_impact },       { "lineage", cli_lineage },   { "hook", cli_hook },
     };
 
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {

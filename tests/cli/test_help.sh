@@ -13,7 +13,7 @@ assert_empty "$OUT"
 check "weir --help / -h / help: usage on stdout with every command, exit 0"
 for h in --help -h help; do
     assert_exit 0 weir "$h"
-    for cmd in run validate graph plugins "plugin describe" "runs list" approvals version; do
+    for cmd in run validate graph plugins "plugin describe" "runs list" approvals drift impact lineage hook version; do
         assert_contains "$OUT" "$cmd"
     done
     assert_empty "$ERR"
@@ -42,6 +42,11 @@ cases=(
     "approvals reject|weir approvals reject RUN STEP --comment"
     "approvals refine|weir approvals refine RUN STEP --comment"
     "version|usage: weir version"
+    "drift|usage: weir drift --table T"
+    "drift backfill|weir drift backfill --table T --from D1 --to D2"
+    "impact|usage: weir impact"
+    "lineage|usage: weir lineage"
+    "hook|usage: weir hook install"
 )
 for c in "${cases[@]}"; do
     words=${c%%|*}
