@@ -121,6 +121,9 @@ static const char *host_ctx_get(weir_ctx *ctx, const char *key)
     if (!strcmp(key, "project")) {
         return ctx->project;
     }
+    if (!strncmp(key, "service.", 8)) {
+        return weir_service_plugin(ctx->services, key + 8);
+    }
     return NULL;
 }
 

@@ -361,6 +361,36 @@ static json_t *per_rule_json(const struct preload_run *st)
     return o;
 }
 
+/* On a target whose store is not the local directory (S3), the outputs were
+ * written locally (streamed, bounded memory) and go up through store.put
+ * from the file: the quarantine first, so rejected rows are never lost to a
+ * failed upload of the valid ones. The local copies are removed once up. */
+static int upload_outputs(struct preload_run *st, weir_ctx *ctx)
+{
+    const char *store = contract_host->ctx_get(ctx, "service.store");
+    struct preload_out *outs[2] = { &st->quar, &st->valid };
+    const char *keys[2] = { st->quar_key, st->valid_key };
+    int rc = WEIR_OK;
+
+    if (!store || !strcmp(store, "fs")) {
+        return WEIR_OK;
+    }
+    for (int i = 0; i < 2 && rc == WEIR_OK; i++) {
+        json_t *in = json_pack("{s:s,s:s}", "uri", keys[i], "file", outs[i]->path), *got = NULL;
+
+        if (!in) {
+            return contract_host->error_set(WEIR_ENOMEM, "out of memory");
+        }
+        rc = contract_host->service_call(ctx, "store", "put", in, &got);
+        json_decref(in);
+        json_decref(got);
+        if (rc == WEIR_OK) {
+            unlink(outs[i]->path);
+        }
+    }
+    return rc;
+}
+
 static int finish(struct preload_run *st, const json_t *input, weir_ctx *ctx, json_t **out)
 {
     double max_pct = json_is_number(json_object_get(input, "max_quarantine_pct"))
@@ -380,7 +410,8 @@ static int finish(struct preload_run *st, const json_t *input, weir_ctx *ctx, js
             (unsigned long long)st->raw_records, (unsigned long long)st->unmatched,
             (unsigned long long)st->nvalid, (unsigned long long)st->quarantined);
     }
-    if ((rc = out_commit(&st->valid)) < 0 || (rc = out_commit(&st->quar)) < 0) {
+    if ((rc = out_commit(&st->valid)) < 0 || (rc = out_commit(&st->quar)) < 0 ||
+        (rc = upload_outputs(st, ctx)) < 0) {
         return rc;
     }
     contract_host->log(ctx, passed ? WEIR_LOG_INFO : WEIR_LOG_ERROR,

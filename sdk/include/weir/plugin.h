@@ -282,7 +282,9 @@ struct weir_host_api {
     /** Run information by key, borrowed for the duration of the run callback,
      *  or NULL for an unknown key. Keys: "run.id", "run.date" (YYYY-MM-DD),
      *  "run.target", "step.id", "workspace" (absolute directory for state and
-     *  artifacts), "project" (directory of weir.yaml). */
+     *  artifacts), "project" (directory of weir.yaml), and "service.<name>":
+     *  the plugin implementing that service in the target ("service.store"
+     *  is "fs" locally, "s3" on aws), or NULL when the target has none. */
     const char *(*ctx_get)(weir_ctx *ctx, const char *key);
 
     /* ---- ABI 1.1 ---- */
