@@ -188,6 +188,56 @@ static json_t *shapes_json(const struct athena_pcol *c, const json_t *row, size_
     return o;
 }
 
+/* Whether approx_most_frequent returned every value of the column: at most
+ * top_k of them and their counts add up to the non-null rows. Its counts are
+ * exact while the distinct values fit its capacity, so the list is then the
+ * column's whole value set, as the lake's top_values_exact says. Returns
+ * the number of distinct values then, else -1. */
+static json_int_t top_complete(const json_t *row, size_t i, json_int_t nonnull, int64_t top_k)
+{
+    const char *text = json_string_value(metric(row, i, "top"));
+    json_t *map = text ? json_loads(text, 0, NULL) : NULL, *count;
+    json_int_t sum = 0;
+    const char *key;
+    int complete;
+
+    json_object_foreach(map, key, count) {
+        sum += json_integer_value(count);
+    }
+    complete = map && nonnull > 0 && (int64_t)json_object_size(map) <= top_k && sum == nonnull;
+    sum = complete ? (json_int_t)json_object_size(map) : -1;
+    json_decref(map);
+    return sum;
+}
+
+/* The type the values look like, as the lake infers it: for strings from the
+ * shape counts (every non-null value an integer, a number, a date...), for
+ * the other types from the declared type. */
+static const char *inferred_of(const struct athena_pcol *c, const json_t *row, size_t i,
+                               json_int_t nonnull)
+{
+    json_int_t n_int, n_dec;
+
+    if (c->kind != HIVE_STRING || nonnull <= 0) {
+        return hive_kind_inferred(c->kind);
+    }
+    n_int = metric_int(row, i, "shape_integer");
+    n_dec = metric_int(row, i, "shape_decimal");
+    if (n_int == nonnull) {
+        return "integer";
+    }
+    if (n_int + n_dec == nonnull) {
+        return "double";
+    }
+    if (metric_int(row, i, "shape_date") == nonnull) {
+        return "date";
+    }
+    if (metric_int(row, i, "shape_timestamp") == nonnull) {
+        return "timestamp";
+    }
+    return "string";
+}
+
 static json_t *column_json(const struct athena_plan *plan, size_t i, const json_t *row,
                            json_int_t rows)
 {
@@ -197,14 +247,20 @@ static json_t *column_json(const struct athena_plan *plan, size_t i, const json_
     int complex = c->kind == HIVE_COMPLEX;
 
     json_object_set_new(o, "declared_type", json_string(c->type));
+    json_int_t exact = complex ? -1 : top_complete(row, i, rows - nulls, plan->top_k);
+    int complete = exact >= 0;
+
     json_object_set_new(o, "inferred_type",
-                        rows > nulls ? json_string(hive_kind_inferred(c->kind)) : json_null());
+                        rows > nulls ? json_string(inferred_of(c, row, i, rows - nulls)) : json_null());
     json_object_set_new(o, "null_count", json_integer(nulls));
     json_object_set_new(o, "null_pct",
                         json_real(rows ? round6(100.0 * (double)nulls / (double)rows) : 0.0));
     json_object_set_new(o, "distinct_count",
-                        complex ? json_null() : json_integer(metric_int(row, i, "distinct")));
-    json_object_set_new(o, "distinct_exact", json_false());
+                        complex    ? json_null()
+                        : complete ? json_integer(exact)
+                                   : json_integer(metric_int(row, i, "distinct")));
+    /* a complete value list counts the distinct values exactly */
+    json_object_set_new(o, "distinct_exact", json_boolean(complete));
     if (hive_kind_numeric(c->kind)) {
         numeric_stats(o, c, row, i);
     }
@@ -219,7 +275,7 @@ static json_t *column_json(const struct athena_plan *plan, size_t i, const json_
                             complex ? json_null() : metric_copy(row, i, "max_length"));
     }
     json_object_set_new(o, "top_values", top_values(row, i, plan->top_k));
-    json_object_set_new(o, "top_values_exact", json_false());
+    json_object_set_new(o, "top_values_exact", json_boolean(complete));
     json_object_set_new(o, "shapes", shapes_json(c, row, i, rows - nulls));
     return o;
 }

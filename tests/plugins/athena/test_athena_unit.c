@@ -312,6 +312,9 @@ static void test_profile_render(void **state)
     assert_int_equal(athena_profile_sql(t, NULL, 2, 0, &plan, &sql), WEIR_OK);
     result = canned_profile_result(&plan, values);
     assert_int_equal(athena_profile_render(&plan, result, &out), WEIR_OK);
+    /* name and dt: the top list holds every value (counts add up to the
+     * non-null rows), so it and the distinct count are exact; id has more
+     * values than top_k. dt's values all look like dates: inferred date. */
     tu_assert_json(
         out,
         "{\"table\": \"db.t\", \"row_count\": 4, \"files\": null,"
@@ -323,19 +326,19 @@ static void test_profile_render(void **state)
         " \"top_values_exact\": false, \"shapes\": {\"integer\": 1.0}},"
         "\"name\": {\"declared_type\": \"string\", \"inferred_type\": \"string\", \"null_count\": "
         "0,"
-        " \"null_pct\": 0.0, \"distinct_count\": 2, \"distinct_exact\": false, \"min\": \"ann\","
+        " \"null_pct\": 0.0, \"distinct_count\": 2, \"distinct_exact\": true, \"min\": \"ann\","
         " \"max\": \"bob\", \"min_length\": 3, \"max_length\": 3, \"top_values\": [{\"value\":"
-        " \"bob\", \"count\": 3}, {\"value\": \"ann\", \"count\": 1}], \"top_values_exact\": false,"
+        " \"bob\", \"count\": 3}, {\"value\": \"ann\", \"count\": 1}], \"top_values_exact\": true,"
         " \"shapes\": {\"email\": 0.25}},"
         "\"tags\": {\"declared_type\": \"array<string>\", \"inferred_type\": null, \"null_count\": "
         "4,"
         " \"null_pct\": 100.0, \"distinct_count\": null, \"distinct_exact\": false, \"min\": null,"
         " \"max\": null, \"min_length\": null, \"max_length\": null, \"top_values\": [],"
         " \"top_values_exact\": false, \"shapes\": null},"
-        "\"dt\": {\"declared_type\": \"string\", \"inferred_type\": \"string\", \"null_count\": 0,"
-        " \"null_pct\": 0.0, \"distinct_count\": 1, \"distinct_exact\": false, \"min\":"
+        "\"dt\": {\"declared_type\": \"string\", \"inferred_type\": \"date\", \"null_count\": 0,"
+        " \"null_pct\": 0.0, \"distinct_count\": 1, \"distinct_exact\": true, \"min\":"
         " \"2026-10-01\", \"max\": \"2026-10-01\", \"min_length\": null, \"max_length\": null,"
-        " \"top_values\": [{\"value\": \"2026-10-01\", \"count\": 4}], \"top_values_exact\": false,"
+        " \"top_values\": [{\"value\": \"2026-10-01\", \"count\": 4}], \"top_values_exact\": true,"
         " \"shapes\": {\"date\": 1.0}}}}");
     json_decref(out);
 
