@@ -1148,6 +1148,12 @@ def translate_sql(sql, saved):
         return ph.startswith("\x01")
     # date '...' / timestamp '...' literals -> the string
     s = re.sub(r"\b(date|timestamp)\s+(\x01\d+\x01)", r"\2", s, flags=re.I)
+    # <string literal or name> +/- INTERVAL 'n' unit -> weir_interval(x, n, unit, +-1)
+    s = re.sub(r"(\x01\d+\x01|\x02\d+\x02|[A-Za-z_][A-Za-z0-9_.]*)\s*([+-])\s*INTERVAL\s+"
+               r"(\x01\d+\x01)\s+(SECOND|MINUTE|HOUR|DAY|WEEK)S?\b",
+               lambda m: "weir_interval(%s, %s, '%s', %d)" % (
+                   m.group(1), m.group(3), m.group(4).lower(), 1 if m.group(2) == "+" else -1),
+               s, flags=re.I)
     # awsdatacatalog.<db>.<table>
     s = re.sub(r"\bawsdatacatalog\s*\.\s*", "", s, flags=re.I)
     for i, lit in enumerate(saved):
@@ -1362,6 +1368,46 @@ def _weir_cast(x, typ, strict):
         return None
 
 
+_TS_FORMATS = ("%Y-%m-%d %H:%M:%S.%f", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d")
+_UNIT_SECONDS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400, "week": 604800}
+
+
+def _to_datetime(x):
+    """A date or timestamp value (text as SQLite holds it) as a datetime, or None."""
+    if x is None:
+        return None
+    text = str(x).strip().replace("T", " ")
+    for fmt in _TS_FORMATS:
+        try:
+            return datetime.datetime.strptime(text, fmt.replace("T", " "))
+        except ValueError:
+            continue
+    raise ValueError("INVALID_CAST_ARGUMENT: Value cannot be cast to timestamp: %s" % text[:40])
+
+
+def _date_diff(unit, a, b):
+    """Trino date_diff(unit, a, b): whole units from a to b (seconds .. weeks)."""
+    da, db = _to_datetime(a), _to_datetime(b)
+    if da is None or db is None:
+        return None
+    per = _UNIT_SECONDS.get(str(unit).lower())
+    if per is None:
+        raise ValueError("INVALID_FUNCTION_ARGUMENT: '%s' is not a valid unit" % unit)
+    return int((db - da).total_seconds() // per)
+
+
+def _interval_add(ts, amount, unit, sign):
+    """ts + INTERVAL 'amount' unit (sign -1 for minus), as Trino's timestamp text."""
+    d = _to_datetime(ts)
+    if d is None:
+        return None
+    per = _UNIT_SECONDS.get(str(unit).lower().rstrip("s"))
+    if per is None:
+        raise ValueError("NOT_SUPPORTED: INTERVAL unit %s" % unit)
+    d += datetime.timedelta(seconds=sign * float(amount) * per)
+    return d.strftime("%Y-%m-%d %H:%M:%S.%f")[:-3]
+
+
 def _regexp_like(s, p):
     if s is None or p is None:
         return None
@@ -1463,7 +1509,8 @@ def register_functions(conn, errs):
                        ("cardinality", 1, _cardinality), ("regexp_like", 2, _regexp_like),
                        ("strpos", 2, _strpos), ("concat", -1, _concat),
                        ("greatest", -1, _extreme(max)), ("least", -1, _extreme(min)),
-                       ("json_extract_scalar", 2, _json_extract_scalar)):
+                       ("json_extract_scalar", 2, _json_extract_scalar),
+                       ("date_diff", 3, _date_diff), ("weir_interval", 4, _interval_add)):
         conn.create_function(name, n, wrap(f), deterministic=True)
 
 
