@@ -1,7 +1,8 @@
 /*
  * bedrock.h - the bedrock plugin: llm.generate over Amazon Bedrock Runtime.
  * bedrock_wire.c builds request bodies and reads replies (pure functions on
- * JSON); bedrock_generate.c is the op; bedrock_plugin.c the entry.
+ * JSON); bedrock_generate.c the params and the provider llm_generate_run
+ * drives; bedrock_plugin.c the entry.
  */
 #ifndef WEIR_BEDROCK_H
 #define WEIR_BEDROCK_H

@@ -1,48 +1,14 @@
 /*
  * bedrock_wire.c - Bedrock Runtime bodies and replies. Converse is the
  * provider-neutral shape; InvokeModel carries Anthropic's Messages body.
- * Both alternate user and assistant turns, so consecutive messages of one
- * role are merged into one turn of several text blocks.
+ * Both alternate user and assistant turns (llm_turns merges consecutive
+ * messages of one role).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bedrock.h"
-
-static json_t *text_block(enum bedrock_api api, const char *text)
-{
-    return api == BEDROCK_CONVERSE ? json_pack("{s:s}", "text", text)
-                                   : json_pack("{s:s, s:s}", "type", "text", "text", text);
-}
-
-/* The non-system messages as alternating turns. */
-static json_t *turns(enum bedrock_api api, const json_t *messages)
-{
-    json_t *out = json_array(), *last = NULL;
-    const char *last_role = "";
-    const json_t *m;
-    size_t i;
-
-    json_array_foreach(messages, i, m) {
-        const char *role = json_string_value(json_object_get(m, "role"));
-        const char *content = json_string_value(json_object_get(m, "content"));
-
-        if (!out || !role || !content || strcmp(role, "system") == 0) {
-            continue;
-        }
-        if (strcmp(role, last_role) != 0) {
-            last = json_pack("{s:s, s:[]}", "role", role, "content");
-            if (!last || json_array_append_new(out, last) < 0) {
-                json_decref(out);
-                return NULL;
-            }
-            last_role = role;
-        }
-        json_array_append_new(json_object_get(last, "content"), text_block(api, content));
-    }
-    return out;
-}
 
 static int add_tool(enum bedrock_api api, json_t *body, const json_t *schema)
 {
@@ -71,8 +37,9 @@ json_t *bedrock_body(enum bedrock_api api, const json_t *input, const char *syst
     int bad = !body;
 
     max = max > 0 ? max : BEDROCK_MAX_TOKENS;
-    bad = bad ||
-          json_object_set_new(body, "messages", turns(api, json_object_get(input, "messages")));
+    bad = bad || json_object_set_new(body, "messages",
+                                     llm_turns(json_object_get(input, "messages"), "assistant",
+                                               "content", api == BEDROCK_INVOKE));
     if (api == BEDROCK_CONVERSE) {
         conf = json_pack("{s:I}", "maxTokens", max);
         bad = bad || !conf ||

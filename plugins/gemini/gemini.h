@@ -2,7 +2,8 @@
  * gemini.h - the gemini plugin: llm.generate over Google's Gemini API
  * (generateContent). gemini_wire.c builds the body, converts JSON Schema to
  * Gemini's OpenAPI subset and reads the reply (pure functions on JSON);
- * gemini_generate.c is the op; gemini_plugin.c the entry.
+ * gemini_generate.c the params and the provider llm_generate_run drives;
+ * gemini_plugin.c the entry.
  */
 #ifndef WEIR_GEMINI_H
 #define WEIR_GEMINI_H

@@ -160,34 +160,6 @@ json_t *gemini_schema(const json_t *schema)
     return conv(schema, schema, 0);
 }
 
-static json_t *contents(const json_t *messages)
-{
-    json_t *out = json_array(), *last = NULL;
-    const char *last_role = "";
-    const json_t *m;
-    size_t i;
-
-    json_array_foreach(messages, i, m) {
-        const char *role = json_string_value(json_object_get(m, "role"));
-        const char *text = json_string_value(json_object_get(m, "content"));
-
-        if (!out || !role || !text || strcmp(role, "system") == 0) {
-            continue;
-        }
-        role = strcmp(role, "assistant") == 0 ? "model" : "user";
-        if (strcmp(role, last_role) != 0) {
-            last = json_pack("{s:s, s:[]}", "role", role, "parts");
-            if (!last || json_array_append_new(out, last) < 0) {
-                json_decref(out);
-                return NULL;
-            }
-            last_role = role;
-        }
-        json_array_append_new(json_object_get(last, "parts"), json_pack("{s:s}", "text", text));
-    }
-    return out;
-}
-
 static int add_schema(json_t *conf, const json_t *schema, int openapi)
 {
     json_t *conv = openapi ? gemini_schema(schema) : json_deep_copy(schema);
@@ -202,7 +174,8 @@ json_t *gemini_body(const json_t *input, const char *system, int openapi)
     const json_t *temp = json_object_get(input, "temperature");
     const json_t *max = json_object_get(input, "max_tokens");
     const json_t *schema = json_object_get(input, "json_schema");
-    json_t *body = json_pack("{s:o}", "contents", contents(json_object_get(input, "messages")));
+    json_t *body = json_pack("{s:o}", "contents",
+                             llm_turns(json_object_get(input, "messages"), "model", "parts", 0));
     json_t *conf = json_object();
     int bad = !body || !conf;
 

@@ -106,6 +106,40 @@ const char *llm_setting(const json_t *input, const char *param, const char *env,
     return v && *v ? v : fallback;
 }
 
+static json_t *text_block(const char *text, int typed)
+{
+    return typed ? json_pack("{s:s, s:s}", "type", "text", "text", text)
+                 : json_pack("{s:s}", "text", text);
+}
+
+json_t *llm_turns(const json_t *messages, const char *assistant, const char *list, int typed)
+{
+    json_t *out = json_array(), *last = NULL;
+    const char *last_role = "";
+    const json_t *m;
+    size_t i;
+
+    json_array_foreach(messages, i, m) {
+        const char *role = json_string_value(json_object_get(m, "role"));
+        const char *text = json_string_value(json_object_get(m, "content"));
+
+        if (!out || !role || !text || strcmp(role, "system") == 0) {
+            continue;
+        }
+        role = strcmp(role, "assistant") == 0 ? assistant : "user";
+        if (strcmp(role, last_role) != 0) {
+            last = json_pack("{s:s, s:[]}", "role", role, list);
+            if (!last || json_array_append_new(out, last) < 0) {
+                json_decref(out);
+                return NULL;
+            }
+            last_role = role;
+        }
+        json_array_append_new(json_object_get(last, list), text_block(text, typed));
+    }
+    return out;
+}
+
 json_int_t llm_usage_count(const json_t *usage, const char *key)
 {
     const json_t *v = json_object_get(usage, key);

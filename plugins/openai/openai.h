@@ -1,8 +1,9 @@
 /*
- * openai.h - the openai plugin: llm.generate over any OpenAI-compatible
- * chat completions server (OpenAI, vLLM, llama.cpp server, Ollama).
- * openai_wire.c builds the body and reads the reply (pure functions on
- * JSON); openai_generate.c is the op; openai_plugin.c the entry.
+ * openai.h - the openai plugin: llm.generate over any OpenAI-compatible chat
+ * completions server (OpenAI, vLLM, llama.cpp server, Ollama). openai_wire.c
+ * builds the body and reads the reply (pure functions on JSON);
+ * openai_generate.c the params and the provider llm_generate_run drives;
+ * openai_plugin.c the entry.
  */
 #ifndef WEIR_OPENAI_H
 #define WEIR_OPENAI_H

@@ -161,3 +161,22 @@ void tu_load_plugin(struct weir_plugins *plugins, const char *name)
     }
     free(path);
 }
+
+void tu__assert_contains(const char *hay, const char *needle, const char *file, int line)
+{
+    if (!hay || !strstr(hay, needle)) {
+        fail_msg("%s:%d: \"%s\"\n  does not contain \"%s\"", file, line, hay ? hay : "(NULL)",
+                 needle);
+    }
+}
+
+json_t *tu_json_load(const char *text)
+{
+    json_error_t err;
+    json_t *v = json_loads(text, 0, &err);
+
+    if (!v) {
+        fail_msg("bad test JSON %s: %s", text, err.text);
+    }
+    return v;
+}

@@ -32,6 +32,13 @@ char *tu_json_text(const json_t *v);
 #define tu_assert_json(v, expected) tu__assert_json((v), (expected), __FILE__, __LINE__)
 void tu__assert_json(const json_t *v, const char *expected, const char *file, int line);
 
+/* Asserts that the string hay contains needle (hay may be NULL). */
+#define tu_assert_contains(hay, needle) tu__assert_contains((hay), (needle), __FILE__, __LINE__)
+void tu__assert_contains(const char *hay, const char *needle, const char *file, int line);
+
+/* The JSON text parsed (new reference); fails the test when it is not JSON. */
+json_t *tu_json_load(const char *text);
+
 /* Loads $WEIR_PLUGIN_DIR/<name>.so into plugins; fails the test if it does not load. */
 struct weir_plugins;
 void tu_load_plugin(struct weir_plugins *plugins, const char *name);

@@ -15,12 +15,13 @@
 
 #include "testutil.h"
 
-#include "aws_srv.h"
+#include "aws_server.h"
 #include "ctx.h"
 #include "error.h"
 #include "plugins.h"
 
 static struct weir_plugins *plugins;
+static struct aws_server server;
 static json_t *aws_services, *local_services;
 static char *examples;
 
@@ -38,13 +39,13 @@ static int group_setup(void **state)
     if (asprintf(&examples, "%s/examples", tu_env("WEIR_SOURCE_DIR")) < 0) {
         return -1;
     }
-    return aws_srv_start(NULL);
+    return aws_server_start(&server, NULL);
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    aws_srv_stop();
+    aws_server_stop(&server);
     weir_plugins_free(plugins);
     json_decref(aws_services);
     json_decref(local_services);
@@ -54,13 +55,8 @@ static int group_teardown(void **state)
 
 static int reset(void **state)
 {
-    json_t *r = aws_srv_admin("reset", "{}");
-
     (void)state;
-    assert_non_null(r);
-    json_decref(r);
-    aws_srv_env();
-    return 0;
+    return aws_server_reset(&server);
 }
 
 /* Set by the log sink once the plugin says the query started, when
@@ -130,7 +126,7 @@ static void test_query_pages_match_lake(void **state)
     }
     assert_false(json_is_true(json_object_get(aws, "truncated")));
     /* 120 rows + the header at 50 per page: three pages */
-    log = aws_srv_log("GetQueryResults");
+    log = aws_server_log(&server, "GetQueryResults");
     assert_int_equal(json_array_size(log), 3);
     json_decref(log);
     json_decref(aws);
@@ -162,16 +158,17 @@ static void test_failed_query(void **state)
 
 static void test_denied_and_unknown_table(void **state)
 {
-    json_t *out = NULL, *f;
+    json_t *out = NULL;
 
     (void)state;
-    f = aws_srv_admin("faults", "{\"service\": \"athena\", \"operation\": "
-                                "\"StartQueryExecution\", \"fault\": \"expired\"}");
-    json_decref(f);
+    aws_server_admin(&server, "faults",
+                     "{\"service\": \"athena\", \"operation\": "
+                     "\"StartQueryExecution\", \"fault\": \"expired\"}",
+                     NULL);
     assert_int_equal(run_engine("athena", "query", "{\"sql\": \"SELECT 1 AS one\"}", 0, &out),
                      WEIR_EDENIED);
     assert_non_null(strstr(weir_error_last(), "Athena StartQueryExecution: ExpiredTokenException"));
-    assert_null(strstr(weir_error_last(), AWS_SRV_SECRET));
+    assert_null(strstr(weir_error_last(), AWS_SERVER_SECRET));
 
     /* the table comes from the target's catalog (Glue here), whose error is kept */
     assert_int_equal(run_engine("athena", "profile", "{\"table\": \"analytics_db.nope\"}", 0, &out),
@@ -183,12 +180,13 @@ static void test_denied_and_unknown_table(void **state)
 
 static void test_throttled_then_ok(void **state)
 {
-    json_t *out = NULL, *log, *f;
+    json_t *out = NULL, *log;
 
     (void)state;
-    f = aws_srv_admin("faults", "{\"service\": \"athena\", \"operation\": \"GetQueryExecution\", "
-                                "\"fault\": \"throttle\", \"count\": 2}");
-    json_decref(f);
+    aws_server_admin(&server, "faults",
+                     "{\"service\": \"athena\", \"operation\": \"GetQueryExecution\", "
+                     "\"fault\": \"throttle\", \"count\": 2}",
+                     NULL);
     assert_int_equal(run_engine("athena", "query",
                                 "{\"sql\": \"SELECT count(*) AS n FROM analytics_db.dim_loan\"}", 0,
                                 &out),
@@ -196,7 +194,7 @@ static void test_throttled_then_ok(void **state)
     tu_assert_json(json_object_get(out, "columns"), "[{\"name\": \"n\", \"type\": \"bigint\"}]");
     assert_true(
         json_integer_value(json_array_get(json_array_get(json_object_get(out, "rows"), 0), 0)) > 0);
-    log = aws_srv_log("StartQueryExecution");
+    log = aws_server_log(&server, "StartQueryExecution");
     assert_int_equal(json_array_size(log), 1);
     json_decref(log);
     json_decref(out);
@@ -204,18 +202,19 @@ static void test_throttled_then_ok(void **state)
 
 static void test_throttling_storm(void **state)
 {
-    json_t *out = NULL, *log, *f;
+    json_t *out = NULL, *log;
 
     (void)state;
-    f = aws_srv_admin("faults", "{\"service\": \"athena\", \"operation\": "
-                                "\"StartQueryExecution\", \"fault\": \"toomany\", \"count\": 50}");
-    json_decref(f);
+    aws_server_admin(&server, "faults",
+                     "{\"service\": \"athena\", \"operation\": "
+                     "\"StartQueryExecution\", \"fault\": \"toomany\", \"count\": 50}",
+                     NULL);
     assert_int_equal(run_engine("athena", "query", "{\"sql\": \"SELECT 1 AS one\"}", 0, &out),
                      WEIR_EIO);
     assert_non_null(strstr(weir_error_last(), "Athena StartQueryExecution: "
                                               "TooManyRequestsException"));
     assert_non_null(strstr(weir_error_last(), "after 3 attempts"));
-    log = aws_srv_log("StartQueryExecution");
+    log = aws_server_log(&server, "StartQueryExecution");
     assert_int_equal(json_array_size(log), 3);
     /* the host's retries reuse one ClientRequestToken: never two queries */
     assert_true(json_equal(
@@ -236,8 +235,8 @@ static void test_step_timeout_stops_query(void **state)
                                 &out),
                      WEIR_ETIMEOUT);
     assert_non_null(strstr(weir_error_last(), "stopped: the step's timeout passed"));
-    start = aws_srv_log("StartQueryExecution");
-    log = aws_srv_log("StopQueryExecution");
+    start = aws_server_log(&server, "StartQueryExecution");
+    log = aws_server_log(&server, "StopQueryExecution");
     assert_int_equal(json_array_size(start), 1);
     assert_int_equal(json_array_size(log), 1);
     id = json_string_value(
@@ -261,7 +260,7 @@ static void test_cancel_stops_query(void **state)
                      WEIR_ECANCELLED);
     cancel_on_start = 0;
     assert_non_null(strstr(weir_error_last(), "stopped: the run was cancelled"));
-    log = aws_srv_log("StopQueryExecution");
+    log = aws_server_log(&server, "StopQueryExecution");
     assert_int_equal(json_array_size(log), 1);
     json_decref(log);
     assert_null(out);
@@ -356,7 +355,7 @@ static void test_profile_partition_pruning(void **state)
                                 0, &out),
                      WEIR_OK);
     tu_assert_json(json_object_get(out, "partitions"), "{\"dt\": [\"2026-10-02\"]}");
-    log = aws_srv_log("StartQueryExecution");
+    log = aws_server_log(&server, "StartQueryExecution");
     sql = json_string_value(
         json_object_get(json_object_get(json_array_get(log, 0), "body"), "QueryString"));
     assert_non_null(sql);

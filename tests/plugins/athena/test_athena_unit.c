@@ -15,13 +15,12 @@
 #include "testutil.h"
 
 #include "athena.h"
-#include "fake_aws.h"
+#include "fake_host.h"
 
 static int setup(void **state)
 {
     (void)state;
-    athena_host = fake_aws_host();
-    fake_aws_reset();
+    athena_host = fake_host();
     unsetenv("WEIR_ATHENA_WORKGROUP");
     unsetenv("WEIR_ATHENA_OUTPUT_LOCATION");
     return 0;
@@ -379,31 +378,31 @@ static void test_query_pages(void **state)
 
     (void)state;
     register_ops();
-    fake_aws_push("StartQueryExecution", 200, "{\"QueryExecutionId\": \"q-1\"}");
-    fake_aws_push("GetQueryExecution", 200,
-                  "{\"QueryExecution\": {\"QueryExecutionId\": \"q-1\","
-                  " \"Status\": {\"State\": \"QUEUED\"}}}");
-    fake_aws_push("GetQueryExecution", 200,
-                  "{\"QueryExecution\": {\"Status\": {\"State\": "
-                  "\"RUNNING\"}}}");
-    fake_aws_push("GetQueryExecution", 200,
-                  "{\"QueryExecution\": {\"StatementType\": \"DML\", "
-                  "\"Status\": {\"State\": \"SUCCEEDED\"}}}");
-    fake_aws_push("GetQueryResults", 200, page1);
-    fake_aws_push("GetQueryResults", 200, page2);
-    assert_int_equal(fake_aws_run("query",
-                                  "{\"sql\": \"SELECT status, count(*) AS n FROM t "
-                                  "GROUP BY 1\", \"database\": \"analytics_db\"}",
-                                  &out),
+    fake_host_push("StartQueryExecution", 200, "{\"QueryExecutionId\": \"q-1\"}");
+    fake_host_push("GetQueryExecution", 200,
+                   "{\"QueryExecution\": {\"QueryExecutionId\": \"q-1\","
+                   " \"Status\": {\"State\": \"QUEUED\"}}}");
+    fake_host_push("GetQueryExecution", 200,
+                   "{\"QueryExecution\": {\"Status\": {\"State\": "
+                   "\"RUNNING\"}}}");
+    fake_host_push("GetQueryExecution", 200,
+                   "{\"QueryExecution\": {\"StatementType\": \"DML\", "
+                   "\"Status\": {\"State\": \"SUCCEEDED\"}}}");
+    fake_host_push("GetQueryResults", 200, page1);
+    fake_host_push("GetQueryResults", 200, page2);
+    assert_int_equal(fake_host_run("query",
+                                   "{\"sql\": \"SELECT status, count(*) AS n FROM t "
+                                   "GROUP BY 1\", \"database\": \"analytics_db\"}",
+                                   &out),
                      WEIR_OK);
     json_object_del(out, "elapsed_ms");
     tu_assert_json(out, "{\"columns\": [{\"name\": \"status\", \"type\": \"varchar\"}, {\"name\":"
                         " \"n\", \"type\": \"bigint\"}], \"rows\": [[\"SUCCESS\", 10], [null, 3],"
                         " [\"status\", \"n\"], [\"\", null]], \"row_count\": 4,"
                         " \"truncated\": false, \"files_read\": null}");
-    reqs = fake_aws_requests();
+    reqs = fake_host_requests();
     assert_int_equal(json_array_size(reqs), 6);
-    start = json_object_get(json_array_get(reqs, 0), "body");
+    start = json_object_get(json_array_get(reqs, 0), "json");
     assert_string_equal(json_string_value(json_object_get(start, "WorkGroup")), "primary");
     assert_int_equal(strlen(json_string_value(json_object_get(start, "ClientRequestToken"))), 32);
     tu_assert_json(json_object_get(start, "QueryExecutionContext"),
@@ -411,11 +410,11 @@ static void test_query_pages(void **state)
     json_array_foreach(reqs, i, r) {
         if (i > 0) {
             assert_string_equal(
-                json_string_value(json_object_get(json_object_get(r, "body"), "QueryExecutionId")),
+                json_string_value(json_object_get(json_object_get(r, "json"), "QueryExecutionId")),
                 "q-1");
         }
     }
-    tu_assert_json(json_object_get(json_array_get(reqs, 5), "body"),
+    tu_assert_json(json_object_get(json_array_get(reqs, 5), "json"),
                    "{\"QueryExecutionId\": \"q-1\", \"MaxResults\": 1000, \"NextToken\": "
                    "\"p2\"}");
     json_decref(out);
@@ -427,17 +426,17 @@ static void test_query_truncated_across_pages(void **state)
 
     (void)state;
     register_ops();
-    fake_aws_push("StartQueryExecution", 200, "{\"QueryExecutionId\": \"q-2\"}");
-    fake_aws_push("GetQueryExecution", 200,
-                  "{\"QueryExecution\": {\"Status\": {\"State\": "
-                  "\"SUCCEEDED\"}}}");
-    fake_aws_push("GetQueryResults", 200, page1);
-    assert_int_equal(fake_aws_run("query", "{\"sql\": \"SELECT 1\", \"max_rows\": 1}", &out),
+    fake_host_push("StartQueryExecution", 200, "{\"QueryExecutionId\": \"q-2\"}");
+    fake_host_push("GetQueryExecution", 200,
+                   "{\"QueryExecution\": {\"Status\": {\"State\": "
+                   "\"SUCCEEDED\"}}}");
+    fake_host_push("GetQueryResults", 200, page1);
+    assert_int_equal(fake_host_run("query", "{\"sql\": \"SELECT 1\", \"max_rows\": 1}", &out),
                      WEIR_OK);
     /* one row kept; the next one on page 1 is left out and page 2 is never asked for */
     assert_int_equal(json_integer_value(json_object_get(out, "row_count")), 1);
     assert_true(json_is_true(json_object_get(out, "truncated")));
-    assert_int_equal(fake_aws_count("GetQueryResults"), 1);
+    assert_int_equal(fake_host_count("GetQueryResults"), 1);
     json_decref(out);
 }
 
@@ -447,25 +446,25 @@ static void test_query_failed(void **state)
 
     (void)state;
     register_ops();
-    fake_aws_push("StartQueryExecution", 200, "{\"QueryExecutionId\": \"q-3\"}");
-    fake_aws_push("GetQueryExecution", 200,
-                  "{\"QueryExecution\": {\"Status\": {\"State\": \"FAILED\", "
-                  "\"StateChangeReason\": \"COLUMN_NOT_FOUND: line 1:8: Column 'x' cannot be "
-                  "resolved\", \"AthenaError\": {\"ErrorCategory\": 2, \"ErrorType\": 1006, "
-                  "\"Retryable\": false}}}}");
-    assert_int_equal(fake_aws_run("query", "{\"sql\": \"SELECT x\"}", &out), WEIR_EINVALID);
+    fake_host_push("StartQueryExecution", 200, "{\"QueryExecutionId\": \"q-3\"}");
+    fake_host_push("GetQueryExecution", 200,
+                   "{\"QueryExecution\": {\"Status\": {\"State\": \"FAILED\", "
+                   "\"StateChangeReason\": \"COLUMN_NOT_FOUND: line 1:8: Column 'x' cannot be "
+                   "resolved\", \"AthenaError\": {\"ErrorCategory\": 2, \"ErrorType\": 1006, "
+                   "\"Retryable\": false}}}}");
+    assert_int_equal(fake_host_run("query", "{\"sql\": \"SELECT x\"}", &out), WEIR_EINVALID);
     assert_string_equal(athena_host->error_last(),
                         "engine.query: Athena query q-3 failed: COLUMN_NOT_FOUND: line 1:8: "
                         "Column 'x' cannot be resolved (AthenaError category 2 (user), type "
                         "1006)");
-    assert_int_equal(fake_aws_count("GetQueryResults"), 0);
-    assert_int_equal(fake_aws_count("StopQueryExecution"), 0);
+    assert_int_equal(fake_host_count("GetQueryResults"), 0);
+    assert_int_equal(fake_host_count("StopQueryExecution"), 0);
 
-    fake_aws_push("StartQueryExecution", 400,
-                  "{\"__type\": \"InvalidRequestException\", "
-                  "\"AthenaErrorCode\": \"INVALID_INPUT\", \"Message\": \"No output location "
-                  "provided.\"}");
-    assert_int_equal(fake_aws_run("query", "{\"sql\": \"SELECT 1\"}", &out), WEIR_EINVALID);
+    fake_host_push("StartQueryExecution", 400,
+                   "{\"__type\": \"InvalidRequestException\", "
+                   "\"AthenaErrorCode\": \"INVALID_INPUT\", \"Message\": \"No output location "
+                   "provided.\"}");
+    assert_int_equal(fake_host_run("query", "{\"sql\": \"SELECT 1\"}", &out), WEIR_EINVALID);
     assert_non_null(strstr(athena_host->error_last(), "Athena StartQueryExecution: "
                                                       "InvalidRequestException: No output "
                                                       "location provided."));
@@ -477,19 +476,19 @@ static void test_query_timeout_stops(void **state)
 
     (void)state;
     register_ops();
-    fake_aws_push("StartQueryExecution", 200, "{\"QueryExecutionId\": \"q-4\"}");
-    fake_aws_always("GetQueryExecution", 200,
-                    "{\"QueryExecution\": {\"Status\": {\"State\": "
-                    "\"RUNNING\"}}}");
-    fake_aws_push("StopQueryExecution", 200, "{}");
-    assert_int_equal(fake_aws_run("query", "{\"sql\": \"SELECT 1\", \"timeout_ms\": 250}", &out),
+    fake_host_push("StartQueryExecution", 200, "{\"QueryExecutionId\": \"q-4\"}");
+    fake_host_always("GetQueryExecution", 200,
+                     "{\"QueryExecution\": {\"Status\": {\"State\": "
+                     "\"RUNNING\"}}}");
+    fake_host_push("StopQueryExecution", 200, "{}");
+    assert_int_equal(fake_host_run("query", "{\"sql\": \"SELECT 1\", \"timeout_ms\": 250}", &out),
                      WEIR_ETIMEOUT);
     assert_non_null(strstr(athena_host->error_last(), "Athena query q-4 stopped after 250 ms"));
-    assert_int_equal(fake_aws_count("StopQueryExecution"), 1);
-    tu_assert_json(
-        json_object_get(
-            json_array_get(fake_aws_requests(), json_array_size(fake_aws_requests()) - 1), "body"),
-        "{\"QueryExecutionId\": \"q-4\"}");
+    assert_int_equal(fake_host_count("StopQueryExecution"), 1);
+    tu_assert_json(json_object_get(json_array_get(fake_host_requests(),
+                                                  json_array_size(fake_host_requests()) - 1),
+                                   "json"),
+                   "{\"QueryExecutionId\": \"q-4\"}");
     assert_null(out);
 }
 
@@ -509,24 +508,24 @@ static void test_profile_op(void **state)
     with = json_pack("{s:{s:O},s:{s:[ss]},s:s}", "definition", "Table", t, "partitions", "dt",
                      "2026-10-01", "2026-10-02", "workgroup", "wg");
     with_text = json_dumps(with, JSON_COMPACT);
-    fake_aws_push("StartQueryExecution", 200, "{\"QueryExecutionId\": \"p-1\"}");
-    fake_aws_push("GetQueryExecution", 200,
-                  "{\"QueryExecution\": {\"Status\": {\"State\": "
-                  "\"SUCCEEDED\"}}}");
-    fake_aws_push("GetQueryResults", 200,
-                  "{\"ResultSet\": {\"Rows\": [{\"Data\": [{\"VarCharValue\": \"row_count\"}, "
-                  "{\"VarCharValue\": \"c6_values\"}]}, {\"Data\": [{\"VarCharValue\": \"80\"}, "
-                  "{\"VarCharValue\": \"{\\\"2026-10-02\\\": 40, \\\"2026-10-01\\\": 40}\"}]}], "
-                  "\"ResultSetMetadata\": {\"ColumnInfo\": [{\"Name\": \"row_count\", \"Type\": "
-                  "\"bigint\"}, {\"Name\": \"c6_values\", \"Type\": \"varchar\"}]}}}");
-    assert_int_equal(fake_aws_run("profile", with_text, &out), WEIR_OK);
+    fake_host_push("StartQueryExecution", 200, "{\"QueryExecutionId\": \"p-1\"}");
+    fake_host_push("GetQueryExecution", 200,
+                   "{\"QueryExecution\": {\"Status\": {\"State\": "
+                   "\"SUCCEEDED\"}}}");
+    fake_host_push("GetQueryResults", 200,
+                   "{\"ResultSet\": {\"Rows\": [{\"Data\": [{\"VarCharValue\": \"row_count\"}, "
+                   "{\"VarCharValue\": \"c6_values\"}]}, {\"Data\": [{\"VarCharValue\": \"80\"}, "
+                   "{\"VarCharValue\": \"{\\\"2026-10-02\\\": 40, \\\"2026-10-01\\\": 40}\"}]}], "
+                   "\"ResultSetMetadata\": {\"ColumnInfo\": [{\"Name\": \"row_count\", \"Type\": "
+                   "\"bigint\"}, {\"Name\": \"c6_values\", \"Type\": \"varchar\"}]}}}");
+    assert_int_equal(fake_host_run("profile", with_text, &out), WEIR_OK);
     sent = json_string_value(json_object_get(
-        json_object_get(json_array_get(fake_aws_requests(), 0), "body"), "QueryString"));
+        json_object_get(json_array_get(fake_host_requests(), 0), "json"), "QueryString"));
     assert_non_null(sent);
     assert_string_equal(sent, want);
     assert_string_equal(
         json_string_value(json_object_get(
-            json_object_get(json_array_get(fake_aws_requests(), 0), "body"), "WorkGroup")),
+            json_object_get(json_array_get(fake_host_requests(), 0), "json"), "WorkGroup")),
         "wg");
     assert_int_equal(json_integer_value(json_object_get(out, "row_count")), 80);
     assert_string_equal(json_string_value(json_object_get(out, "table")),
@@ -537,7 +536,7 @@ static void test_profile_op(void **state)
     json_decref(out);
 
     /* neither a table nor a definition */
-    assert_int_equal(fake_aws_run("profile", "{\"top_k\": 3}", &out), WEIR_EINVALID);
+    assert_int_equal(fake_host_run("profile", "{\"top_k\": 3}", &out), WEIR_EINVALID);
     assert_non_null(strstr(athena_host->error_last(), "param 'table' must be"));
     free(with_text);
     free(want);
@@ -551,7 +550,7 @@ static void test_dialect(void **state)
 
     (void)state;
     register_ops();
-    assert_int_equal(fake_aws_run("dialect", "{}", &out), WEIR_OK);
+    assert_int_equal(fake_host_run("dialect", "{}", &out), WEIR_OK);
     tu_assert_json(out, "{\"dialect\": \"trino\"}");
     json_decref(out);
 }

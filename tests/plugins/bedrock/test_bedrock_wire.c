@@ -10,17 +10,10 @@
 #include <string.h>
 
 #include "bedrock.h"
-#include "fake_http.h"
+#include "fake_host.h"
 #include "plugins.h"
 
 const struct weir_host_api *bedrock_host;
-
-#define assert_contains(hay, needle)                                        \
-    do {                                                                    \
-        if (!strstr((hay), (needle))) {                                     \
-            fail_msg("\"%s\"\n  does not contain \"%s\"", (hay), (needle)); \
-        }                                                                   \
-    } while (0)
 
 /* A contract.generate-shaped request: system + user, a schema with required keys. */
 #define MESSAGES                                                           \
@@ -34,27 +27,16 @@ const struct weir_host_api *bedrock_host;
 static int setup(void **state)
 {
     (void)state;
-    bedrock_host = fake_http_host();
+    bedrock_host = fake_host();
     unsetenv("WEIR_BEDROCK_MODEL_ID");
     return 0;
-}
-
-static json_t *load(const char *text)
-{
-    json_error_t err;
-    json_t *v = json_loads(text, 0, &err);
-
-    if (!v) {
-        fail_msg("bad test JSON %s: %s", text, err.text);
-    }
-    return v;
 }
 
 static void test_converse_body_with_forced_tool(void **state)
 {
     json_t *in =
-        load("{\"messages\": " MESSAGES ", \"json_schema\": " SCHEMA ", \"temperature\": 0,"
-             " \"max_tokens\": 100}");
+        tu_json_load("{\"messages\": " MESSAGES ", \"json_schema\": " SCHEMA ", \"temperature\": 0,"
+                     " \"max_tokens\": 100}");
     json_t *body = bedrock_body(BEDROCK_CONVERSE, in, "SYS", 1);
 
     (void)state;
@@ -75,7 +57,7 @@ static void test_converse_body_with_forced_tool(void **state)
 
 static void test_invoke_body_is_anthropic_messages(void **state)
 {
-    json_t *in = load("{\"messages\": [{\"role\": \"user\", \"content\": \"Say ok\"}]}");
+    json_t *in = tu_json_load("{\"messages\": [{\"role\": \"user\", \"content\": \"Say ok\"}]}");
     json_t *body = bedrock_body(BEDROCK_INVOKE, in, "Reply with JSON only.", 0);
 
     (void)state;
@@ -104,17 +86,18 @@ static void test_url_encodes_the_model_id(void **state)
 
 static void test_replies_in_both_shapes(void **state)
 {
-    json_t *conv =
-        load("{\"output\": {\"message\": {\"role\": \"assistant\", \"content\":"
-             " [{\"text\": \"{\\\"ok\\\":\"}, {\"text\": \"true}\"}]}},"
-             " \"stopReason\": \"end_turn\", \"usage\": {\"inputTokens\": 12,"
-             " \"outputTokens\": 5, \"totalTokens\": 17}, \"metrics\": {\"latencyMs\": 321}}");
-    json_t *inv = load(
+    json_t *conv = tu_json_load(
+        "{\"output\": {\"message\": {\"role\": \"assistant\", \"content\":"
+        " [{\"text\": \"{\\\"ok\\\":\"}, {\"text\": \"true}\"}]}},"
+        " \"stopReason\": \"end_turn\", \"usage\": {\"inputTokens\": 12,"
+        " \"outputTokens\": 5, \"totalTokens\": 17}, \"metrics\": {\"latencyMs\": 321}}");
+    json_t *inv = tu_json_load(
         "{\"id\": \"msg_1\", \"type\": \"message\", \"role\": \"assistant\", \"content\":"
         " [{\"type\": \"tool_use\", \"id\": \"t1\", \"name\": \"answer\", \"input\": {\"ok\": 1}}],"
         " \"stop_reason\": \"tool_use\", \"usage\": {\"input_tokens\": 10, \"output_tokens\": 1}}");
-    json_t *cut = load("{\"output\": {\"message\": {\"content\": [{\"text\": \"{\\\"a\\\"\"}]}},"
-                       " \"stopReason\": \"max_tokens\", \"usage\": {\"outputTokens\": 9}}");
+    json_t *cut =
+        tu_json_load("{\"output\": {\"message\": {\"content\": [{\"text\": \"{\\\"a\\\"\"}]}},"
+                     " \"stopReason\": \"max_tokens\", \"usage\": {\"outputTokens\": 9}}");
     const json_t *tool;
     struct llm_usage u;
     char *text;
@@ -132,7 +115,7 @@ static void test_replies_in_both_shapes(void **state)
     assert_int_equal(u.output_tokens, 1);
     free(text);
     assert_int_equal(bedrock_reply(BEDROCK_CONVERSE, cut, &text, &tool, &u), WEIR_EINVALID);
-    assert_contains(bedrock_host->error_last(), "cut off at max_tokens (9 output tokens)");
+    tu_assert_contains(bedrock_host->error_last(), "cut off at max_tokens (9 output tokens)");
     json_decref(conv);
     json_decref(inv);
     json_decref(cut);
@@ -140,7 +123,7 @@ static void test_replies_in_both_shapes(void **state)
 
 static int generate(const char *input_text, json_t **out)
 {
-    json_t *in = load(input_text);
+    json_t *in = tu_json_load(input_text);
     int rc;
 
     *out = NULL;
@@ -155,9 +138,9 @@ static void test_generate_through_the_tool(void **state)
     json_t *out, *sent;
 
     (void)state;
-    fake_http_reset();
-    fake_http_set_endpoint("https://bedrock-runtime.us-east-1.amazonaws.com");
-    fake_http_queue(
+    fake_host_reset();
+    fake_host_set_endpoint("https://bedrock-runtime.us-east-1.amazonaws.com");
+    fake_host_queue(
         200, NULL,
         "{\"output\": {\"message\": {\"role\": \"assistant\", \"content\": [{\"toolUse\":"
         " {\"toolUseId\": \"t\", \"name\": \"answer\", \"input\": {\"data_quality\": {},"
@@ -171,16 +154,16 @@ static void test_generate_through_the_tool(void **state)
     json_object_del(out, "latency_ms");
     tu_assert_json(out, "{\"data_quality\": {}, \"docs_markdown\": \"# t\","
                         " \"usage\": {\"input_tokens\": 40, \"output_tokens\": 8}}");
-    req = fake_http_request(0);
+    req = fake_host_request(0);
     assert_string_equal(json_string_value(json_object_get(req, "url")),
                         "https://bedrock-runtime.us-east-1.amazonaws.com/model/"
                         "anthropic.claude-3-5-sonnet-20240620-v1%3A0/converse");
     assert_string_equal(json_string_value(json_object_get(req, "aws_service")), "bedrock");
     assert_int_equal(json_integer_value(json_object_get(req, "auth")), WEIR_HTTP_AUTH_AWS_SIGV4);
-    sent = load(json_string_value(json_object_get(req, "body")));
-    assert_contains(json_string_value(json_object_get(
-                        json_array_get(json_object_get(sent, "system"), 0), "text")),
-                    "You draft data contracts.\n\nReply with exactly one JSON object");
+    sent = tu_json_load(json_string_value(json_object_get(req, "body")));
+    tu_assert_contains(json_string_value(json_object_get(
+                           json_array_get(json_object_get(sent, "system"), 0), "text")),
+                       "You draft data contracts.\n\nReply with exactly one JSON object");
     assert_non_null(json_object_get(sent, "toolConfig"));
     json_decref(sent);
     json_decref(out);
@@ -191,16 +174,16 @@ static void test_generate_errors(void **state)
     json_t *out, *sent;
 
     (void)state;
-    fake_http_reset();
+    fake_host_reset();
     assert_int_equal(generate("{\"messages\": " MESSAGES "}", &out), WEIR_EINVALID);
-    assert_contains(bedrock_host->error_last(), "no model: set param model_id");
+    tu_assert_contains(bedrock_host->error_last(), "no model: set param model_id");
     assert_int_equal(
         generate("{\"messages\": " MESSAGES ", \"model_id\": \"m\", \"api\": \"chat\"}", &out),
         WEIR_EINVALID);
-    assert_contains(bedrock_host->error_last(), "param 'api' is 'chat'");
-    assert_int_equal(json_array_size(fake_http_requests()), 0);
+    tu_assert_contains(bedrock_host->error_last(), "param 'api' is 'chat'");
+    assert_int_equal(json_array_size(fake_host_requests()), 0);
 
-    fake_http_queue(200, NULL,
+    fake_host_queue(200, NULL,
                     "{\"content\": [{\"type\": \"text\", \"text\": \"Sorry, no.\"}],"
                     " \"stop_reason\": \"end_turn\", \"usage\": {\"input_tokens\": 1,"
                     " \"output_tokens\": 1}}");
@@ -209,18 +192,18 @@ static void test_generate_errors(void **state)
                  " \"model_id\": \"m\", \"api\": \"invoke\", \"json_mode\": \"prompt\"}",
                  &out),
         WEIR_EINVALID);
-    assert_contains(bedrock_host->error_last(), "the model's reply is not JSON");
-    assert_contains(bedrock_host->error_last(), "'Sorry, no.'");
-    sent = load(json_string_value(json_object_get(fake_http_request(0), "body")));
+    tu_assert_contains(bedrock_host->error_last(), "the model's reply is not JSON");
+    tu_assert_contains(bedrock_host->error_last(), "'Sorry, no.'");
+    sent = tu_json_load(json_string_value(json_object_get(fake_host_request(0), "body")));
     assert_null(json_object_get(sent, "tools")); /* json_mode prompt: no tool */
     json_decref(sent);
 
-    fake_http_queue(403, "{\"x-amzn-errortype\": \"AccessDeniedException:http://internal/\"}",
+    fake_host_queue(403, "{\"x-amzn-errortype\": \"AccessDeniedException:http://internal/\"}",
                     "{\"message\": \"User is not authorized to perform bedrock:InvokeModel\"}");
     assert_int_equal(generate("{\"messages\": " MESSAGES ", \"model_id\": \"m\"}", &out),
                      WEIR_EDENIED);
-    assert_contains(bedrock_host->error_last(), "HTTP 403 AccessDeniedException");
-    assert_contains(bedrock_host->error_last(), "AWS_BEARER_TOKEN_BEDROCK");
+    tu_assert_contains(bedrock_host->error_last(), "HTTP 403 AccessDeniedException");
+    tu_assert_contains(bedrock_host->error_last(), "AWS_BEARER_TOKEN_BEDROCK");
 }
 
 static void test_without_http_it_says_so(void **state)
@@ -233,8 +216,8 @@ static void test_without_http_it_says_so(void **state)
     bedrock_host = &old;
     assert_int_equal(generate("{\"messages\": " MESSAGES ", \"model_id\": \"m\"}", &out),
                      WEIR_EVERSION);
-    assert_contains(old.error_last(), "has no HTTP client");
-    bedrock_host = fake_http_host();
+    tu_assert_contains(old.error_last(), "has no HTTP client");
+    bedrock_host = fake_host();
 }
 
 int main(void)

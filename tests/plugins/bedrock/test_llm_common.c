@@ -15,13 +15,6 @@
 
 #define OP "llm.generate (test)"
 
-#define assert_contains(hay, needle)                                        \
-    do {                                                                    \
-        if (!strstr((hay), (needle))) {                                     \
-            fail_msg("\"%s\"\n  does not contain \"%s\"", (hay), (needle)); \
-        }                                                                   \
-    } while (0)
-
 static const struct weir_host_api *H;
 
 static json_t *reply(const char *text)
@@ -62,13 +55,13 @@ static void test_not_json_is_a_clear_bounded_error(void **state)
     (void)state;
     assert_int_equal(llm_reply_json(H, OP, "I cannot help with that.", 24, &v), WEIR_EINVALID);
     assert_null(v);
-    assert_contains(H->error_last(), OP ": the model's reply is not JSON");
-    assert_contains(H->error_last(), "it begins: 'I cannot help with that.'");
+    tu_assert_contains(H->error_last(), OP ": the model's reply is not JSON");
+    tu_assert_contains(H->error_last(), "it begins: 'I cannot help with that.'");
     memset(long_text, 'x', sizeof(long_text) - 1);
     long_text[sizeof(long_text) - 1] = '\0';
     assert_int_equal(llm_reply_json(H, OP, long_text, strlen(long_text), &v), WEIR_EINVALID);
     assert_true(strlen(H->error_last()) < 500);
-    assert_contains(H->error_last(), "xxx...'");
+    tu_assert_contains(H->error_last(), "xxx...'");
 }
 
 static void test_required_keys_and_type(void **state)
@@ -80,9 +73,9 @@ static void test_required_keys_and_type(void **state)
 
     (void)state;
     assert_int_equal(llm_reply_check(H, OP, answer, schema), WEIR_EINVALID);
-    assert_contains(H->error_last(), "lacks required key(s) 'tests', 'docs_markdown'");
+    tu_assert_contains(H->error_last(), "lacks required key(s) 'tests', 'docs_markdown'");
     assert_int_equal(llm_reply_check(H, OP, arr, schema), WEIR_EINVALID);
-    assert_contains(H->error_last(), "answered an array where the schema asks for an object");
+    tu_assert_contains(H->error_last(), "answered an array where the schema asks for an object");
     json_object_set_new(answer, "tests", json_array());
     json_object_set_new(answer, "docs_markdown", json_string("# t"));
     assert_int_equal(llm_reply_check(H, OP, answer, schema), WEIR_OK);
@@ -127,16 +120,16 @@ static void test_http_statuses(void **state)
     r.body_len = strlen(body);
     r.attempts = 1;
     assert_int_equal(llm_http_status(H, OP, &r, "check OPENAI_API_KEY"), WEIR_EDENIED);
-    assert_contains(H->error_last(),
-                    "HTTP 401 invalid_request_error: Incorrect API key provided: [masked]");
-    assert_contains(H->error_last(), "check OPENAI_API_KEY");
+    tu_assert_contains(H->error_last(),
+                       "HTTP 401 invalid_request_error: Incorrect API key provided: [masked]");
+    tu_assert_contains(H->error_last(), "check OPENAI_API_KEY");
     assert_null(strstr(H->error_last(), "abcdefghijklmnopqrstuvwxyz"));
     r.status = 429;
     r.attempts = 3;
     r.body = NULL;
     r.body_len = 0;
     assert_int_equal(llm_http_status(H, OP, &r, ""), WEIR_EIO);
-    assert_contains(H->error_last(), "rate limited (HTTP 429) after 3 attempt(s)");
+    tu_assert_contains(H->error_last(), "rate limited (HTTP 429) after 3 attempt(s)");
     r.status = 404;
     assert_int_equal(llm_http_status(H, OP, &r, ""), WEIR_ENOTFOUND);
     r.status = 400;
@@ -164,7 +157,7 @@ static void test_messages_are_checked(void **state)
         json_t *m = json_loads(cases[i].messages, 0, NULL);
 
         assert_int_equal(llm_messages_check(H, OP, m), WEIR_EINVALID);
-        assert_contains(H->error_last(), cases[i].fragment);
+        tu_assert_contains(H->error_last(), cases[i].fragment);
         json_decref(m);
     }
 }

@@ -8,18 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fake_http.h"
+#include "fake_host.h"
 #include "gemini.h"
 #include "plugins.h"
 
 const struct weir_host_api *gemini_host;
-
-#define assert_contains(hay, needle)                                        \
-    do {                                                                    \
-        if (!strstr((hay), (needle))) {                                     \
-            fail_msg("\"%s\"\n  does not contain \"%s\"", (hay), (needle)); \
-        }                                                                   \
-    } while (0)
 
 #define MESSAGES                                           \
     "[{\"role\": \"system\", \"content\": \"Be brief.\"}," \
@@ -30,21 +23,10 @@ const struct weir_host_api *gemini_host;
     "{\"type\": \"object\", \"required\": [\"summary\"], \"properties\": {\"summary\": " \
     "{\"type\": \"string\"}}}"
 
-static json_t *load(const char *text)
-{
-    json_error_t err;
-    json_t *v = json_loads(text, 0, &err);
-
-    if (!v) {
-        fail_msg("bad test JSON %s: %s", text, err.text);
-    }
-    return v;
-}
-
 static int setup(void **state)
 {
     (void)state;
-    gemini_host = fake_http_host();
+    gemini_host = fake_host();
     unsetenv("GEMINI_MODEL");
     unsetenv("GEMINI_BASE_URL");
     return 0;
@@ -52,16 +34,16 @@ static int setup(void **state)
 
 static void test_schema_conversion(void **state)
 {
-    json_t *s =
-        load("{\"$schema\": \"https://json-schema.org/draft/2020-12/schema\", \"type\": \"object\","
-             " \"additionalProperties\": false, \"required\": [\"rules\", \"owner\", \"ghost\"],"
-             " \"properties\": {"
-             "  \"owner\": {\"type\": [\"string\", \"null\"], \"description\": \"team\"},"
-             "  \"stage\": {\"enum\": [\"pre_load\", \"post_load\"]},"
-             "  \"n\": {\"type\": \"integer\", \"minimum\": 0, \"const\": 3},"
-             "  \"rules\": {\"type\": \"array\", \"items\": {\"$ref\": \"#/$defs/rule\"}}},"
-             " \"$defs\": {\"rule\": {\"type\": \"object\", \"required\": [\"type\"],"
-             "  \"properties\": {\"type\": {\"type\": \"string\"}}}}}");
+    json_t *s = tu_json_load(
+        "{\"$schema\": \"https://json-schema.org/draft/2020-12/schema\", \"type\": \"object\","
+        " \"additionalProperties\": false, \"required\": [\"rules\", \"owner\", \"ghost\"],"
+        " \"properties\": {"
+        "  \"owner\": {\"type\": [\"string\", \"null\"], \"description\": \"team\"},"
+        "  \"stage\": {\"enum\": [\"pre_load\", \"post_load\"]},"
+        "  \"n\": {\"type\": \"integer\", \"minimum\": 0, \"const\": 3},"
+        "  \"rules\": {\"type\": \"array\", \"items\": {\"$ref\": \"#/$defs/rule\"}}},"
+        " \"$defs\": {\"rule\": {\"type\": \"object\", \"required\": [\"type\"],"
+        "  \"properties\": {\"type\": {\"type\": \"string\"}}}}}");
     json_t *c = gemini_schema(s);
 
     (void)state;
@@ -77,16 +59,17 @@ static void test_schema_conversion(void **state)
     json_decref(s);
 
     /* a map (object without properties) cannot be said in responseSchema */
-    s = load("{\"type\": \"object\", \"properties\": {\"columns\": {\"type\": \"object\","
-             " \"additionalProperties\": {\"type\": \"string\"}}}}");
+    s = tu_json_load("{\"type\": \"object\", \"properties\": {\"columns\": {\"type\": \"object\","
+                     " \"additionalProperties\": {\"type\": \"string\"}}}}");
     c = gemini_schema(s);
     assert_false(gemini_schema_fits(c));
     json_decref(c);
     json_decref(s);
 
     /* a $ref cycle is cut at the depth bound */
-    s = load("{\"$ref\": \"#/$defs/a\", \"$defs\": {\"a\": {\"type\": \"object\", \"properties\":"
-             " {\"next\": {\"$ref\": \"#/$defs/a\"}}}}}");
+    s = tu_json_load(
+        "{\"$ref\": \"#/$defs/a\", \"$defs\": {\"a\": {\"type\": \"object\", \"properties\":"
+        " {\"next\": {\"$ref\": \"#/$defs/a\"}}}}}");
     assert_null(gemini_schema(s));
     json_decref(s);
 }
@@ -94,8 +77,8 @@ static void test_schema_conversion(void **state)
 static void test_body_and_url(void **state)
 {
     json_t *in =
-        load("{\"messages\": " MESSAGES ", \"json_schema\": " SCHEMA ", \"temperature\": 0,"
-             " \"max_tokens\": 512}");
+        tu_json_load("{\"messages\": " MESSAGES ", \"json_schema\": " SCHEMA ", \"temperature\": 0,"
+                     " \"max_tokens\": 512}");
     json_t *body = gemini_body(in, "SYS", 1);
     char *url;
 
@@ -125,14 +108,14 @@ static void test_body_and_url(void **state)
 
 static void test_reply_shapes(void **state)
 {
-    json_t *ok =
-        load("{\"candidates\": [{\"content\": {\"role\": \"model\", \"parts\": ["
-             "{\"text\": \"thinking...\", \"thought\": true}, {\"text\": \"{\\\"summary\\\":\"},"
-             " {\"text\": \"\\\"ok\\\"}\"}]}, \"finishReason\": \"STOP\", \"index\": 0}],"
-             " \"usageMetadata\": {\"promptTokenCount\": 20, \"candidatesTokenCount\": 5}}");
-    json_t *blocked = load("{\"promptFeedback\": {\"blockReason\": \"SAFETY\"}}");
-    json_t *cut = load("{\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"{\"}]},"
-                       " \"finishReason\": \"MAX_TOKENS\"}]}");
+    json_t *ok = tu_json_load(
+        "{\"candidates\": [{\"content\": {\"role\": \"model\", \"parts\": ["
+        "{\"text\": \"thinking...\", \"thought\": true}, {\"text\": \"{\\\"summary\\\":\"},"
+        " {\"text\": \"\\\"ok\\\"}\"}]}, \"finishReason\": \"STOP\", \"index\": 0}],"
+        " \"usageMetadata\": {\"promptTokenCount\": 20, \"candidatesTokenCount\": 5}}");
+    json_t *blocked = tu_json_load("{\"promptFeedback\": {\"blockReason\": \"SAFETY\"}}");
+    json_t *cut = tu_json_load("{\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"{\"}]},"
+                               " \"finishReason\": \"MAX_TOKENS\"}]}");
     struct llm_usage u;
     char *text;
 
@@ -143,9 +126,9 @@ static void test_reply_shapes(void **state)
     assert_int_equal(u.output_tokens, 5);
     free(text);
     assert_int_equal(gemini_reply(blocked, &text, &u), WEIR_EINVALID);
-    assert_contains(gemini_host->error_last(), "the prompt was blocked, SAFETY");
+    tu_assert_contains(gemini_host->error_last(), "the prompt was blocked, SAFETY");
     assert_int_equal(gemini_reply(cut, &text, &u), WEIR_EINVALID);
-    assert_contains(gemini_host->error_last(), "finishReason MAX_TOKENS); raise max_tokens");
+    tu_assert_contains(gemini_host->error_last(), "finishReason MAX_TOKENS); raise max_tokens");
     json_decref(ok);
     json_decref(blocked);
     json_decref(cut);
@@ -153,7 +136,7 @@ static void test_reply_shapes(void **state)
 
 static int generate(const char *input_text, json_t **out)
 {
-    json_t *in = load(input_text);
+    json_t *in = tu_json_load(input_text);
     int rc;
 
     *out = NULL;
@@ -168,8 +151,8 @@ static void test_generate(void **state)
     json_t *out, *sent;
 
     (void)state;
-    fake_http_reset();
-    fake_http_queue(200, NULL,
+    fake_host_reset();
+    fake_host_queue(200, NULL,
                     "{\"candidates\": [{\"content\": {\"parts\": [{\"text\": "
                     "\"{\\\"summary\\\": \\\"ok\\\"}\"}]}, \"finishReason\": \"STOP\"}],"
                     " \"usageMetadata\": {\"promptTokenCount\": 3, \"candidatesTokenCount\": 4}}");
@@ -182,19 +165,19 @@ static void test_generate(void **state)
     json_object_del(out, "latency_ms");
     tu_assert_json(out,
                    "{\"summary\": \"ok\", \"usage\": {\"input_tokens\": 3, \"output_tokens\": 4}}");
-    req = fake_http_request(0);
+    req = fake_host_request(0);
     assert_string_equal(json_string_value(json_object_get(req, "url")),
                         "http://127.0.0.1:9/v1beta/models/gemini-2.5-flash:generateContent");
     assert_int_equal(json_integer_value(json_object_get(req, "auth")), WEIR_HTTP_AUTH_ENV_TOKEN);
     assert_string_equal(json_string_value(json_object_get(req, "auth_header")), "x-goog-api-key");
     assert_string_equal(json_string_value(json_object_get(req, "auth_env")), "GEMINI_API_KEY");
-    sent = load(json_string_value(json_object_get(req, "body")));
+    sent = tu_json_load(json_string_value(json_object_get(req, "body")));
     assert_non_null(json_object_get(json_object_get(sent, "generationConfig"), "responseSchema"));
     json_decref(sent);
     json_decref(out);
 
     /* auto mode: a schema with a map goes as responseJsonSchema */
-    fake_http_queue(
+    fake_host_queue(
         200, NULL,
         "{\"candidates\": [{\"content\": {\"parts\": [{\"text\": \"{\\\"m\\\": {}}\"}]},"
         " \"finishReason\": \"STOP\"}]}");
@@ -203,7 +186,7 @@ static void test_generate(void **state)
                  " {\"type\": \"object\", \"properties\": {\"m\": {\"type\": \"object\"}}}}",
                  &out),
         WEIR_OK);
-    sent = load(json_string_value(json_object_get(fake_http_request(1), "body")));
+    sent = tu_json_load(json_string_value(json_object_get(fake_host_request(1), "body")));
     assert_non_null(
         json_object_get(json_object_get(sent, "generationConfig"), "responseJsonSchema"));
     assert_null(json_object_get(json_object_get(sent, "generationConfig"), "responseSchema"));
@@ -211,18 +194,18 @@ static void test_generate(void **state)
     json_decref(out);
 
     assert_int_equal(generate("{\"messages\": " MESSAGES "}", &out), WEIR_EINVALID);
-    assert_contains(gemini_host->error_last(), "no model: set param model");
+    tu_assert_contains(gemini_host->error_last(), "no model: set param model");
     assert_int_equal(
         generate("{\"messages\": " MESSAGES ", \"model\": \"g\", \"schema_mode\": \"x\"}", &out),
         WEIR_EINVALID);
-    assert_contains(gemini_host->error_last(), "param 'schema_mode' is 'x'");
-    fake_http_queue(400, NULL,
+    tu_assert_contains(gemini_host->error_last(), "param 'schema_mode' is 'x'");
+    fake_host_queue(400, NULL,
                     "{\"error\": {\"code\": 400, \"message\": \"API key not valid.\","
                     " \"status\": \"INVALID_ARGUMENT\"}}");
     assert_int_equal(generate("{\"messages\": " MESSAGES ", \"model\": \"g\"}", &out),
                      WEIR_EDENIED);
-    assert_contains(gemini_host->error_last(), "HTTP 400 INVALID_ARGUMENT: API key not valid.");
-    assert_contains(gemini_host->error_last(), "check the key in GEMINI_API_KEY");
+    tu_assert_contains(gemini_host->error_last(), "HTTP 400 INVALID_ARGUMENT: API key not valid.");
+    tu_assert_contains(gemini_host->error_last(), "check the key in GEMINI_API_KEY");
 }
 
 int main(void)

@@ -14,12 +14,13 @@
 
 #include "testutil.h"
 
-#include "aws_srv.h"
+#include "aws_server.h"
 #include "ctx.h"
 #include "error.h"
 #include "plugins.h"
 
 static struct weir_plugins *plugins;
+static struct aws_server server;
 static json_t *services;
 static json_t *log_lines; /* every log line of the ops, to check no secret reaches a log */
 
@@ -32,13 +33,13 @@ static int group_setup(void **state)
     tu_load_plugin(plugins, "glue-catalog");
     services = json_pack("{s:s}", "catalog", "glue-catalog");
     log_lines = json_array();
-    return aws_srv_start(NULL);
+    return aws_server_start(&server, NULL);
 }
 
 static int group_teardown(void **state)
 {
     (void)state;
-    aws_srv_stop();
+    aws_server_stop(&server);
     weir_plugins_free(plugins);
     json_decref(services);
     json_decref(log_lines);
@@ -47,13 +48,8 @@ static int group_teardown(void **state)
 
 static int reset(void **state)
 {
-    json_t *r = aws_srv_admin("reset", "{}");
-
     (void)state;
-    assert_non_null(r);
-    json_decref(r);
-    aws_srv_env();
-    return 0;
+    return aws_server_reset(&server);
 }
 
 static void on_log(void *payload, const char *step, int level, const char *msg)
@@ -145,7 +141,7 @@ static void test_list_paged(void **state)
     assert_int_equal(run_op("list_databases", "{\"page_size\": 1}", &out), WEIR_OK);
     assert_true(json_equal(json_object_get(out, "databases"), want));
     /* one database per page, plus the server's empty page that carries a token */
-    log = aws_srv_log("GetDatabases");
+    log = aws_server_log(&server, "GetDatabases");
     assert_true(json_array_size(log) > json_array_size(want));
     json_decref(log);
     json_decref(out);
@@ -221,38 +217,39 @@ static void test_bad_credentials(void **state)
     assert_non_null(strstr(weir_error_last(), "Glue GetTable: InvalidSignatureException"));
     assert_null(strstr(weir_error_last(), "not-the-secret"));
     /* an auth failure is not retried */
-    log = aws_srv_log("GetTable");
+    log = aws_server_log(&server, "GetTable");
     assert_int_equal(json_array_size(log), 1);
     json_decref(log);
 
-    setenv("AWS_SECRET_ACCESS_KEY", AWS_SRV_SECRET, 1);
+    setenv("AWS_SECRET_ACCESS_KEY", AWS_SERVER_SECRET, 1);
     setenv("AWS_ACCESS_KEY_ID", "AKIDUNKNOWN", 1);
     assert_int_equal(run_op("list_databases", "{}", &out), WEIR_EDENIED);
     assert_non_null(strstr(weir_error_last(), "UnrecognizedClientException"));
-    assert_null(strstr(weir_error_last(), AWS_SRV_SECRET));
+    assert_null(strstr(weir_error_last(), AWS_SERVER_SECRET));
     assert_not_logged("not-the-secret");
-    assert_not_logged(AWS_SRV_SECRET);
+    assert_not_logged(AWS_SERVER_SECRET);
     assert_not_logged("Signature=");
 }
 
 static void test_throttled_then_ok(void **state)
 {
-    json_t *out = NULL, *log, *f;
+    json_t *out = NULL, *log;
 
     (void)state;
-    f = aws_srv_admin("faults", "{\"service\": \"glue\", \"operation\": \"GetTable\", "
-                                "\"fault\": \"throttle\", \"count\": 2}");
-    json_decref(f);
+    aws_server_admin(&server, "faults",
+                     "{\"service\": \"glue\", \"operation\": \"GetTable\", "
+                     "\"fault\": \"throttle\", \"count\": 2}",
+                     NULL);
     json_array_clear(log_lines);
     assert_int_equal(run_op("get_table", "{\"table\": \"analytics_db.dim_loan\"}", &out), WEIR_OK);
     /* each retry is logged, without a credential or a signature */
     assert_int_equal(json_array_size(log_lines), 2);
-    assert_not_logged(AWS_SRV_SECRET);
-    assert_not_logged(AWS_SRV_KEY_ID);
+    assert_not_logged(AWS_SERVER_SECRET);
+    assert_not_logged(AWS_SERVER_KEY_ID);
     assert_not_logged("Signature=");
     assert_string_equal(json_string_value(json_object_get(json_object_get(out, "Table"), "Name")),
                         "dim_loan");
-    log = aws_srv_log("GetTable");
+    log = aws_server_log(&server, "GetTable");
     assert_int_equal(json_array_size(log), 3);
     json_decref(log);
     json_decref(out);
@@ -260,17 +257,18 @@ static void test_throttled_then_ok(void **state)
 
 static void test_throttling_storm(void **state)
 {
-    json_t *out = NULL, *log, *f;
+    json_t *out = NULL, *log;
 
     (void)state;
-    f = aws_srv_admin("faults", "{\"service\": \"glue\", \"operation\": \"GetTable\", "
-                                "\"fault\": \"throttle\", \"count\": 50}");
-    json_decref(f);
+    aws_server_admin(&server, "faults",
+                     "{\"service\": \"glue\", \"operation\": \"GetTable\", "
+                     "\"fault\": \"throttle\", \"count\": 50}",
+                     NULL);
     assert_int_equal(run_op("get_table", "{\"table\": \"analytics_db.dim_loan\"}", &out), WEIR_EIO);
     assert_non_null(strstr(weir_error_last(), "Glue GetTable: ThrottlingException"));
     assert_non_null(strstr(weir_error_last(), "after 3 attempts"));
     /* bounded: the host's three attempts, no more */
-    log = aws_srv_log("GetTable");
+    log = aws_server_log(&server, "GetTable");
     assert_int_equal(json_array_size(log), 3);
     json_decref(log);
     assert_null(out);
@@ -286,7 +284,7 @@ static void test_oversized_response(void **state)
     FILE *f;
 
     (void)state;
-    aws_srv_stop();
+    aws_server_stop(&server);
     big = malloc(n + 1);
     memset(big, 'x', n);
     big[n] = '\0';
@@ -300,13 +298,13 @@ static void test_oversized_response(void **state)
     assert_int_equal(json_dumpf(t, f, JSON_COMPACT), 0);
     fclose(f);
     args[1] = dir;
-    assert_int_equal(aws_srv_start(args), 0);
+    assert_int_equal(aws_server_start(&server, args), 0);
     assert_int_equal(run_op("get_table", "{\"table\": \"big_db.huge\"}", &out), WEIR_ETOOBIG);
     assert_non_null(strstr(weir_error_last(), "Glue GetTable: response larger than 16777216 "
                                               "bytes"));
     assert_null(out);
-    aws_srv_stop();
-    assert_int_equal(aws_srv_start(NULL), 0);
+    aws_server_stop(&server);
+    assert_int_equal(aws_server_start(&server, NULL), 0);
     json_decref(t);
     free(big);
     free(path);

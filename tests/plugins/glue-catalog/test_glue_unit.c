@@ -10,14 +10,13 @@
 
 #include "testutil.h"
 
-#include "fake_aws.h"
+#include "fake_host.h"
 #include "gluecat.h"
 
 static int setup(void **state)
 {
     (void)state;
-    gluecat_host = fake_aws_host();
-    fake_aws_reset();
+    gluecat_host = fake_host();
     setenv("AWS_REGION", "eu-west-1", 1);
     return 0;
 }
@@ -187,19 +186,19 @@ static void test_list_databases_pages(void **state)
 
     (void)state;
     register_ops();
-    fake_aws_push("GetDatabases", 200,
-                  "{\"DatabaseList\": [{\"Name\": \"raw_db\"}, {\"Name\": \"analytics_db\"}],"
-                  " \"NextToken\": \"t1\"}");
-    fake_aws_push("GetDatabases", 200, "{\"DatabaseList\": [], \"NextToken\": \"t2\"}");
-    fake_aws_push("GetDatabases", 200, "{\"DatabaseList\": [{\"Name\": \"b_db\"}]}");
-    assert_int_equal(fake_aws_run("list_databases", "{}", &out), WEIR_OK);
+    fake_host_push("GetDatabases", 200,
+                   "{\"DatabaseList\": [{\"Name\": \"raw_db\"}, {\"Name\": \"analytics_db\"}],"
+                   " \"NextToken\": \"t1\"}");
+    fake_host_push("GetDatabases", 200, "{\"DatabaseList\": [], \"NextToken\": \"t2\"}");
+    fake_host_push("GetDatabases", 200, "{\"DatabaseList\": [{\"Name\": \"b_db\"}]}");
+    assert_int_equal(fake_host_run("list_databases", "{}", &out), WEIR_OK);
     tu_assert_json(out, "{\"databases\": [\"analytics_db\", \"b_db\", \"raw_db\"]}");
-    reqs = fake_aws_requests();
+    reqs = fake_host_requests();
     assert_int_equal(json_array_size(reqs), 3);
-    tu_assert_json(json_object_get(json_array_get(reqs, 0), "body"), "{\"MaxResults\": 100}");
-    tu_assert_json(json_object_get(json_array_get(reqs, 1), "body"),
+    tu_assert_json(json_object_get(json_array_get(reqs, 0), "json"), "{\"MaxResults\": 100}");
+    tu_assert_json(json_object_get(json_array_get(reqs, 1), "json"),
                    "{\"MaxResults\": 100, \"NextToken\": \"t1\"}");
-    tu_assert_json(json_object_get(json_array_get(reqs, 2), "body"),
+    tu_assert_json(json_object_get(json_array_get(reqs, 2), "json"),
                    "{\"MaxResults\": 100, \"NextToken\": \"t2\"}");
     json_decref(out);
 }
@@ -210,11 +209,11 @@ static void test_repeated_token(void **state)
 
     (void)state;
     register_ops();
-    fake_aws_always("GetDatabases", 200,
-                    "{\"DatabaseList\": [{\"Name\": \"a\"}], \"NextToken\": \"same\"}");
-    assert_int_equal(fake_aws_run("list_databases", "{}", &out), WEIR_EIO);
+    fake_host_always("GetDatabases", 200,
+                     "{\"DatabaseList\": [{\"Name\": \"a\"}], \"NextToken\": \"same\"}");
+    assert_int_equal(fake_host_run("list_databases", "{}", &out), WEIR_EIO);
     assert_non_null(strstr(gluecat_host->error_last(), "NextToken repeated"));
-    assert_int_equal(fake_aws_count("GetDatabases"), 2);
+    assert_int_equal(fake_host_count("GetDatabases"), 2);
     assert_null(out);
 }
 
@@ -224,26 +223,27 @@ static void test_list_tables(void **state)
 
     (void)state;
     register_ops();
-    fake_aws_push("GetTables", 200,
-                  "{\"TableList\": [{\"Name\": \"dim_loan\"}], \"NextToken\": \"n\"}");
-    fake_aws_push("GetTables", 200,
-                  "{\"TableList\": [{\"Name\": \"dim_customer\"}, {\"Name\": \"fact\"}]}");
-    assert_int_equal(fake_aws_run("list_tables",
-                                  "{\"database\": \"analytics_db\", "
-                                  "\"catalog_id\": \"123456789012\"}",
-                                  &out),
+    fake_host_push("GetTables", 200,
+                   "{\"TableList\": [{\"Name\": \"dim_loan\"}], \"NextToken\": \"n\"}");
+    fake_host_push("GetTables", 200,
+                   "{\"TableList\": [{\"Name\": \"dim_customer\"}, {\"Name\": \"fact\"}]}");
+    assert_int_equal(fake_host_run("list_tables",
+                                   "{\"database\": \"analytics_db\", "
+                                   "\"catalog_id\": \"123456789012\"}",
+                                   &out),
                      WEIR_OK);
     tu_assert_json(out, "{\"database\": \"analytics_db\", \"tables\": [\"analytics_db."
                         "dim_customer\", \"analytics_db.dim_loan\", \"analytics_db.fact\"]}");
-    tu_assert_json(json_object_get(json_array_get(fake_aws_requests(), 0), "body"),
+    tu_assert_json(json_object_get(json_array_get(fake_host_requests(), 0), "json"),
                    "{\"CatalogId\": \"123456789012\", \"DatabaseName\": \"analytics_db\", "
                    "\"MaxResults\": 100}");
     json_decref(out);
 
-    fake_aws_push("GetTables", 400,
-                  "{\"__type\": \"EntityNotFoundException\", \"Message\": "
-                  "\"Database nope not found.\"}");
-    assert_int_equal(fake_aws_run("list_tables", "{\"database\": \"nope\"}", &out), WEIR_ENOTFOUND);
+    fake_host_push("GetTables", 400,
+                   "{\"__type\": \"EntityNotFoundException\", \"Message\": "
+                   "\"Database nope not found.\"}");
+    assert_int_equal(fake_host_run("list_tables", "{\"database\": \"nope\"}", &out),
+                     WEIR_ENOTFOUND);
     assert_string_equal(gluecat_host->error_last(),
                         "database nope not found in the Glue Data Catalog (region eu-west-1); "
                         "catalog.list_databases lists them");
@@ -256,14 +256,14 @@ static void test_get_table(void **state)
 
     (void)state;
     register_ops();
-    fake_aws_push("GetTable", 200, text);
+    fake_host_push("GetTable", 200, text);
     assert_int_equal(
-        fake_aws_run("get_table", "{\"table\": \"analytics_db.loan_repayment_fact\"}", &out),
+        fake_host_run("get_table", "{\"table\": \"analytics_db.loan_repayment_fact\"}", &out),
         WEIR_OK);
     assert_true(json_equal(json_object_get(out, "Table"), json_object_get(fact, "Table")));
     assert_int_equal(
         json_integer_value(json_object_get(json_object_get(out, "weir"), "header_lines")), 1);
-    tu_assert_json(json_object_get(json_array_get(fake_aws_requests(), 0), "body"),
+    tu_assert_json(json_object_get(json_array_get(fake_host_requests(), 0), "json"),
                    "{\"DatabaseName\": \"analytics_db\", \"Name\": \"loan_repayment_fact\"}");
     json_decref(out);
     free(text);
@@ -276,31 +276,31 @@ static void test_get_table_errors(void **state)
 
     (void)state;
     register_ops();
-    fake_aws_push("GetTable", 400,
-                  "{\"__type\": \"com.amazonaws.glue#EntityNotFoundException\","
-                  " \"Message\": \"Table x not found.\"}");
-    assert_int_equal(fake_aws_run("get_table", "{\"table\": \"analytics_db.x\"}", &out),
+    fake_host_push("GetTable", 400,
+                   "{\"__type\": \"com.amazonaws.glue#EntityNotFoundException\","
+                   " \"Message\": \"Table x not found.\"}");
+    assert_int_equal(fake_host_run("get_table", "{\"table\": \"analytics_db.x\"}", &out),
                      WEIR_ENOTFOUND);
     assert_string_equal(gluecat_host->error_last(),
                         "table analytics_db.x not found in the Glue Data Catalog (region "
                         "eu-west-1): Table x not found.; catalog.list_tables lists a database's "
                         "tables");
-    fake_aws_push("GetTable", 400,
-                  "{\"__type\": \"AccessDeniedException\", \"Message\": "
-                  "\"no glue:GetTable on arn:aws:glue:x\"}");
-    assert_int_equal(fake_aws_run("get_table", "{\"table\": \"a.b\"}", &out), WEIR_EDENIED);
+    fake_host_push("GetTable", 400,
+                   "{\"__type\": \"AccessDeniedException\", \"Message\": "
+                   "\"no glue:GetTable on arn:aws:glue:x\"}");
+    assert_int_equal(fake_host_run("get_table", "{\"table\": \"a.b\"}", &out), WEIR_EDENIED);
     assert_non_null(strstr(gluecat_host->error_last(),
                            "Glue GetTable: AccessDeniedException: no glue:GetTable on"));
-    fake_aws_push("GetTable", 500,
-                  "{\"__type\": \"InternalServiceException\", \"Message\": "
-                  "\"boom\"}");
-    assert_int_equal(fake_aws_run("get_table", "{\"table\": \"a.b\"}", &out), WEIR_EIO);
+    fake_host_push("GetTable", 500,
+                   "{\"__type\": \"InternalServiceException\", \"Message\": "
+                   "\"boom\"}");
+    assert_int_equal(fake_host_run("get_table", "{\"table\": \"a.b\"}", &out), WEIR_EIO);
     assert_non_null(strstr(gluecat_host->error_last(),
                            "Glue GetTable: InternalServiceException: boom (HTTP 500"));
-    assert_int_equal(fake_aws_run("get_table", "{\"table\": \"nodot\"}", &out), WEIR_EINVALID);
+    assert_int_equal(fake_host_run("get_table", "{\"table\": \"nodot\"}", &out), WEIR_EINVALID);
     assert_non_null(strstr(gluecat_host->error_last(), "'nodot' is not \"database.table\""));
-    fake_aws_push("GetTable", 200, "not json");
-    assert_int_equal(fake_aws_run("get_table", "{\"table\": \"a.b\"}", &out), WEIR_EIO);
+    fake_host_push("GetTable", 200, "not json");
+    assert_int_equal(fake_host_run("get_table", "{\"table\": \"a.b\"}", &out), WEIR_EIO);
     assert_null(out);
 }
 
@@ -325,14 +325,14 @@ static void test_error_parse(void **state)
 
 static void test_no_http_client(void **state)
 {
-    struct weir_host_api old = *fake_aws_host();
-    struct weir_host_api *h = (struct weir_host_api *)fake_aws_host();
+    struct weir_host_api old = *fake_host();
+    struct weir_host_api *h = (struct weir_host_api *)fake_host();
     json_t *out = NULL;
 
     (void)state;
     register_ops();
     h->http_request = NULL;
-    assert_int_equal(fake_aws_run("list_databases", "{}", &out), WEIR_EVERSION);
+    assert_int_equal(fake_host_run("list_databases", "{}", &out), WEIR_EVERSION);
     assert_non_null(strstr(gluecat_host->error_last(), "Glue GetDatabases: this weir host has "
                                                        "no HTTP client"));
     *h = old;

@@ -8,18 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fake_http.h"
+#include "fake_host.h"
 #include "openai.h"
 #include "plugins.h"
 
 const struct weir_host_api *openai_host;
-
-#define assert_contains(hay, needle)                                        \
-    do {                                                                    \
-        if (!strstr((hay), (needle))) {                                     \
-            fail_msg("\"%s\"\n  does not contain \"%s\"", (hay), (needle)); \
-        }                                                                   \
-    } while (0)
 
 #define MESSAGES                                                           \
     "[{\"role\": \"system\", \"content\": \"You draft data contracts.\"}," \
@@ -31,21 +24,10 @@ const struct weir_host_api *openai_host;
     ", \"refusal\": null}, \"finish_reason\": \"" finish "\"}],"                                 \
     " \"usage\": {\"prompt_tokens\": 20, \"completion_tokens\": 5, \"total_tokens\": 25}}"
 
-static json_t *load(const char *text)
-{
-    json_error_t err;
-    json_t *v = json_loads(text, 0, &err);
-
-    if (!v) {
-        fail_msg("bad test JSON %s: %s", text, err.text);
-    }
-    return v;
-}
-
 static int setup(void **state)
 {
     (void)state;
-    openai_host = fake_http_host();
+    openai_host = fake_host();
     unsetenv("OPENAI_MODEL");
     unsetenv("OPENAI_BASE_URL");
     unsetenv("OPENAI_API_KEY");
@@ -55,8 +37,8 @@ static int setup(void **state)
 static void test_body_with_each_format(void **state)
 {
     json_t *in =
-        load("{\"messages\": " MESSAGES ", \"json_schema\": " SCHEMA ", \"temperature\": 0,"
-             " \"max_tokens\": 512}");
+        tu_json_load("{\"messages\": " MESSAGES ", \"json_schema\": " SCHEMA ", \"temperature\": 0,"
+                     " \"max_tokens\": 512}");
     json_t *body = openai_body("gpt-4o-mini", in, "SYS", OPENAI_JSON_SCHEMA, 1);
 
     (void)state;
@@ -79,11 +61,11 @@ static void test_body_with_each_format(void **state)
 
 static void test_reply_shapes(void **state)
 {
-    json_t *ok = load(REPLY("\"{\\\"summary\\\":\\\"ok\\\"}\"", "stop"));
-    json_t *cut = load(REPLY("\"{\\\"sum\"", "length"));
+    json_t *ok = tu_json_load(REPLY("\"{\\\"summary\\\":\\\"ok\\\"}\"", "stop"));
+    json_t *cut = tu_json_load(REPLY("\"{\\\"sum\"", "length"));
     json_t *refused =
-        load("{\"choices\": [{\"message\": {\"content\": null, \"refusal\": \"I can't\"},"
-             " \"finish_reason\": \"stop\"}]}");
+        tu_json_load("{\"choices\": [{\"message\": {\"content\": null, \"refusal\": \"I can't\"},"
+                     " \"finish_reason\": \"stop\"}]}");
     struct llm_usage u;
     const char *text;
 
@@ -93,9 +75,9 @@ static void test_reply_shapes(void **state)
     assert_int_equal(u.input_tokens, 20);
     assert_int_equal(u.output_tokens, 5);
     assert_int_equal(openai_reply(cut, &text, &u), WEIR_EINVALID);
-    assert_contains(openai_host->error_last(), "cut off at the length limit (5 output tokens)");
+    tu_assert_contains(openai_host->error_last(), "cut off at the length limit (5 output tokens)");
     assert_int_equal(openai_reply(refused, &text, &u), WEIR_EINVALID);
-    assert_contains(openai_host->error_last(), "the model refused: I can't");
+    tu_assert_contains(openai_host->error_last(), "the model refused: I can't");
     json_decref(ok);
     json_decref(cut);
     json_decref(refused);
@@ -103,7 +85,7 @@ static void test_reply_shapes(void **state)
 
 static int generate(const char *input_text, json_t **out)
 {
-    json_t *in = load(input_text);
+    json_t *in = tu_json_load(input_text);
     int rc;
 
     *out = NULL;
@@ -118,8 +100,8 @@ static void test_generate_with_and_without_a_key(void **state)
     json_t *out;
 
     (void)state;
-    fake_http_reset();
-    fake_http_queue(200, NULL, REPLY("\"```json\\n{\\\"summary\\\": \\\"ok\\\"}\\n```\"", "stop"));
+    fake_host_reset();
+    fake_host_queue(200, NULL, REPLY("\"```json\\n{\\\"summary\\\": \\\"ok\\\"}\\n```\"", "stop"));
     setenv("OPENAI_BASE_URL", "http://127.0.0.1:8000/v1/", 1);
     assert_int_equal(generate("{\"messages\": " MESSAGES ", \"json_schema\": " SCHEMA ","
                               " \"model\": \"llama3\"}",
@@ -128,7 +110,7 @@ static void test_generate_with_and_without_a_key(void **state)
     json_object_del(out, "latency_ms");
     tu_assert_json(
         out, "{\"summary\": \"ok\", \"usage\": {\"input_tokens\": 20, \"output_tokens\": 5}}");
-    req = fake_http_request(0);
+    req = fake_host_request(0);
     assert_string_equal(json_string_value(json_object_get(req, "url")),
                         "http://127.0.0.1:8000/v1/chat/completions");
     /* no key in the environment: no auth at all (local servers) */
@@ -137,10 +119,10 @@ static void test_generate_with_and_without_a_key(void **state)
 
     setenv("OPENAI_API_KEY", "sk-test", 1);
     setenv("OPENAI_MODEL", "gpt-4o-mini", 1);
-    fake_http_queue(200, NULL, REPLY("\"plain words\"", "stop"));
+    fake_host_queue(200, NULL, REPLY("\"plain words\"", "stop"));
     assert_int_equal(generate("{\"messages\": " MESSAGES "}", &out), WEIR_OK);
     assert_string_equal(json_string_value(json_object_get(out, "text")), "plain words");
-    req = fake_http_request(1);
+    req = fake_host_request(1);
     assert_int_equal(json_integer_value(json_object_get(req, "auth")), WEIR_HTTP_AUTH_ENV_TOKEN);
     assert_string_equal(json_string_value(json_object_get(req, "auth_header")), "Authorization");
     assert_string_equal(json_string_value(json_object_get(req, "auth_prefix")), "Bearer ");
@@ -157,37 +139,37 @@ static void test_generate_errors(void **state)
     json_t *out;
 
     (void)state;
-    fake_http_reset();
+    fake_host_reset();
     assert_int_equal(generate("{\"messages\": " MESSAGES "}", &out), WEIR_EINVALID);
-    assert_contains(openai_host->error_last(), "no model: set param model");
+    tu_assert_contains(openai_host->error_last(), "no model: set param model");
     assert_int_equal(
         generate("{\"messages\": " MESSAGES ", \"model\": \"m\", \"base_url\": \"ftp://x\"}", &out),
         WEIR_EINVALID);
-    assert_contains(openai_host->error_last(), "base_url 'ftp://x' is not an http(s) URL");
+    tu_assert_contains(openai_host->error_last(), "base_url 'ftp://x' is not an http(s) URL");
     assert_int_equal(generate("{\"messages\": " MESSAGES
                               ", \"model\": \"m\", \"response_format\": \"xml\"}",
                               &out),
                      WEIR_EINVALID);
-    assert_contains(openai_host->error_last(), "param 'response_format' is 'xml'");
-    assert_int_equal(json_array_size(fake_http_requests()), 0);
+    tu_assert_contains(openai_host->error_last(), "param 'response_format' is 'xml'");
+    assert_int_equal(json_array_size(fake_host_requests()), 0);
 
-    fake_http_queue(200, NULL, REPLY("\"no json here\"", "stop"));
+    fake_host_queue(200, NULL, REPLY("\"no json here\"", "stop"));
     assert_int_equal(generate("{\"messages\": " MESSAGES
                               ", \"model\": \"m\", \"json_schema\": " SCHEMA "}",
                               &out),
                      WEIR_EINVALID);
-    assert_contains(openai_host->error_last(),
-                    "llm.generate (openai): the model's reply is not JSON");
-    fake_http_queue(200, NULL, REPLY("\"{\\\"other\\\": 1}\"", "stop"));
+    tu_assert_contains(openai_host->error_last(),
+                       "llm.generate (openai): the model's reply is not JSON");
+    fake_host_queue(200, NULL, REPLY("\"{\\\"other\\\": 1}\"", "stop"));
     assert_int_equal(generate("{\"messages\": " MESSAGES
                               ", \"model\": \"m\", \"json_schema\": " SCHEMA "}",
                               &out),
                      WEIR_EINVALID);
-    assert_contains(openai_host->error_last(), "lacks required key(s) 'summary'");
-    fake_http_queue(200, NULL, "<html>proxy error</html>");
+    tu_assert_contains(openai_host->error_last(), "lacks required key(s) 'summary'");
+    fake_host_queue(200, NULL, "<html>proxy error</html>");
     assert_int_equal(generate("{\"messages\": " MESSAGES ", \"model\": \"m\"}", &out),
                      WEIR_EINVALID);
-    assert_contains(openai_host->error_last(), "is not JSON");
+    tu_assert_contains(openai_host->error_last(), "is not JSON");
 }
 
 int main(void)

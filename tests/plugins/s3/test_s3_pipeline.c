@@ -10,7 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "aws_server_proc.h"
+#include "aws_server.h"
 #include "error.h"
 
 static struct aws_server server;
@@ -28,7 +28,6 @@ static int setup(void **state)
         return -1;
     }
     free(bucket);
-    aws_server_env(&server);
     unsetenv("WEIR_S3_BUCKET");
     unsetenv("WEIR_S3_PREFIX");
     *state =

@@ -11,23 +11,16 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fake_http.h"
+#include "fake_host.h"
 #include "plugins.h"
 #include "s3_internal.h"
 
 const struct weir_host_api *s3_host;
 
-#define assert_contains(hay, needle)                                        \
-    do {                                                                    \
-        if (!strstr((hay), (needle))) {                                     \
-            fail_msg("\"%s\"\n  does not contain \"%s\"", (hay), (needle)); \
-        }                                                                   \
-    } while (0)
-
 static int setup(void **state)
 {
     (void)state;
-    s3_host = fake_http_host();
+    s3_host = fake_host();
     unsetenv("WEIR_S3_BUCKET");
     unsetenv("WEIR_S3_PREFIX");
     unsetenv("WEIR_S3_FORCE_PATH_STYLE");
@@ -55,7 +48,7 @@ static int run(const struct weir_step_desc *step, const char *input_text, json_t
 
 static const char *req_str(size_t n, const char *key)
 {
-    return json_string_value(json_object_get(fake_http_request(n), key));
+    return json_string_value(json_object_get(fake_host_request(n), key));
 }
 
 static int req_has_header(size_t n, const char *header)
@@ -63,7 +56,7 @@ static int req_has_header(size_t n, const char *header)
     const json_t *h;
     size_t i;
 
-    json_array_foreach(json_object_get(fake_http_request(n), "headers"), i, h) {
+    json_array_foreach(json_object_get(fake_host_request(n), "headers"), i, h) {
         if (strcmp(json_string_value(h), header) == 0) {
             return 1;
         }
@@ -138,13 +131,13 @@ static void test_xml_error_and_malformed(void **state)
     s3_host->free(msg);
 
     assert_int_equal(s3_xml_list("<A><B></A>", 10, &page), WEIR_EINVALID);
-    assert_contains(s3_host->error_last(), "closing tag does not match");
+    tu_assert_contains(s3_host->error_last(), "closing tag does not match");
     assert_int_equal(s3_xml_list("<A>&bogus;</A>", 14, &page), WEIR_EINVALID);
-    assert_contains(s3_host->error_last(), "unknown entity");
+    tu_assert_contains(s3_host->error_last(), "unknown entity");
     assert_int_equal(s3_xml_list("<!DOCTYPE x [<!ENTITY e \"x\">]><A/>", 34, &page), WEIR_EINVALID);
-    assert_contains(s3_host->error_last(), "DTDs are not accepted");
+    tu_assert_contains(s3_host->error_last(), "DTDs are not accepted");
     assert_int_equal(s3_xml_list("<A><B>", 6, &page), WEIR_EINVALID);
-    assert_contains(s3_host->error_last(), "ends inside an element");
+    tu_assert_contains(s3_host->error_last(), "ends inside an element");
     assert_null(page);
 }
 
@@ -161,7 +154,7 @@ static void test_xml_depth_is_bounded(void **state)
         strcat(doc, "</A>");
     }
     assert_int_equal(s3_xml_list(doc, strlen(doc), &page), WEIR_EINVALID);
-    assert_contains(s3_host->error_last(), "nested too deeply");
+    tu_assert_contains(s3_host->error_last(), "nested too deeply");
 }
 
 /* ---- URLs ------------------------------------------------------------- */
@@ -192,8 +185,8 @@ static void test_put_value_is_sorted_json_with_newline(void **state)
     json_t *out;
 
     (void)state;
-    fake_http_reset();
-    fake_http_queue(200, "{\"etag\": \"\\\"abc123\\\"\"}", NULL);
+    fake_host_reset();
+    fake_host_queue(200, "{\"etag\": \"\\\"abc123\\\"\"}", NULL);
     assert_int_equal(run(&s3_step_put,
                          "{\"uri\": \"s3://lake/stats/db.t/2026-11-21.json\","
                          " \"value\": {\"rows\": 3, \"cols\": [\"a\", \"b\"]}}",
@@ -206,7 +199,7 @@ static void test_put_value_is_sorted_json_with_newline(void **state)
                         "https://lake.s3.us-east-1.amazonaws.com/stats/db.t/2026-11-21.json");
     assert_string_equal(req_str(0, "body"), "{\"cols\":[\"a\",\"b\"],\"rows\":3}\n");
     assert_string_equal(req_str(0, "aws_service"), "s3");
-    assert_int_equal(json_integer_value(json_object_get(fake_http_request(0), "auth")),
+    assert_int_equal(json_integer_value(json_object_get(fake_host_request(0), "auth")),
                      WEIR_HTTP_AUTH_AWS_SIGV4);
     assert_true(req_has_header(0, "Content-Type: application/json"));
     assert_false(req_has_header(0, "If-None-Match: *"));
@@ -218,8 +211,8 @@ static void test_conditional_create_maps_412_to_exists(void **state)
     json_t *out;
 
     (void)state;
-    fake_http_reset();
-    fake_http_queue(412, NULL,
+    fake_host_reset();
+    fake_host_queue(412, NULL,
                     "<Error><Code>PreconditionFailed</Code><Message>At least one of "
                     "the pre-conditions you specified did not hold</Message></Error>");
     assert_int_equal(run(&s3_step_put,
@@ -227,7 +220,8 @@ static void test_conditional_create_maps_412_to_exists(void **state)
                          " \"if_none_match\": \"*\"}",
                          &out),
                      WEIR_EEXISTS);
-    assert_contains(s3_host->error_last(), "store.put: s3://lake/locks/2026-11-21 already exists");
+    tu_assert_contains(s3_host->error_last(),
+                       "store.put: s3://lake/locks/2026-11-21 already exists");
     assert_true(req_has_header(0, "If-None-Match: *"));
     assert_true(req_has_header(0, "Content-Type: text/plain; charset=utf-8"));
 }
@@ -237,9 +231,9 @@ static void test_relative_keys_use_bucket_and_prefix_settings(void **state)
     json_t *out;
 
     (void)state;
-    fake_http_reset();
-    fake_http_set_endpoint("http://127.0.0.1:4568/");
-    fake_http_queue(200, "{\"etag\": \"\\\"e1\\\"\"}", "{\"rows\": 3}\n");
+    fake_host_reset();
+    fake_host_set_endpoint("http://127.0.0.1:4568/");
+    fake_host_queue(200, "{\"etag\": \"\\\"e1\\\"\"}", "{\"rows\": 3}\n");
     assert_int_equal(run(&s3_step_get,
                          "{\"uri\": \"contracts/db.t.json\", \"as\": \"json\","
                          " \"max_bytes\": 1000, \"bucket\": \"lake\","
@@ -251,12 +245,12 @@ static void test_relative_keys_use_bucket_and_prefix_settings(void **state)
     /* a non-AWS endpoint means path-style */
     assert_string_equal(req_str(0, "url"),
                         "http://127.0.0.1:4568/lake/team/weir/contracts/db.t.json");
-    assert_int_equal(json_integer_value(json_object_get(fake_http_request(0), "max_response")),
+    assert_int_equal(json_integer_value(json_object_get(fake_host_request(0), "max_response")),
                      65536);
     json_decref(out);
 
     setenv("WEIR_S3_BUCKET", "envbucket", 1);
-    fake_http_queue(200, NULL, "hi");
+    fake_host_queue(200, NULL, "hi");
     assert_int_equal(run(&s3_step_get, "{\"uri\": \"x.txt\", \"max_bytes\": 10}", &out), WEIR_OK);
     assert_string_equal(req_str(1, "url"), "http://127.0.0.1:4568/envbucket/x.txt");
     tu_assert_json(out, "{\"uri\": \"x.txt\", \"bytes\": 2, \"etag\": null, \"body\": \"hi\"}");
@@ -269,34 +263,35 @@ static void test_get_errors_are_mapped(void **state)
     json_t *out;
 
     (void)state;
-    fake_http_reset();
-    fake_http_queue(404, NULL, "<Error><Code>NoSuchKey</Code><Message>gone</Message></Error>");
+    fake_host_reset();
+    fake_host_queue(404, NULL, "<Error><Code>NoSuchKey</Code><Message>gone</Message></Error>");
     assert_int_equal(run(&s3_step_get, "{\"uri\": \"s3://lake/a.json\", \"max_bytes\": 10}", &out),
                      WEIR_ENOTFOUND);
     assert_string_equal(s3_host->error_last(), "store.get: s3://lake/a.json: no such key");
-    fake_http_queue(403, NULL,
+    fake_host_queue(403, NULL,
                     "<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>");
     assert_int_equal(run(&s3_step_get, "{\"uri\": \"s3://lake/a.json\", \"max_bytes\": 10}", &out),
                      WEIR_EDENIED);
-    assert_contains(s3_host->error_last(), "access denied (HTTP 403 AccessDenied: Access Denied)");
-    assert_contains(s3_host->error_last(), "s3:GetObject on bucket 'lake'");
-    fake_http_queue(200, NULL, "{not json");
+    tu_assert_contains(s3_host->error_last(),
+                       "access denied (HTTP 403 AccessDenied: Access Denied)");
+    tu_assert_contains(s3_host->error_last(), "s3:GetObject on bucket 'lake'");
+    fake_host_queue(200, NULL, "{not json");
     assert_int_equal(run(&s3_step_get,
                          "{\"uri\": \"s3://lake/a.json\", \"as\": \"json\","
                          " \"max_bytes\": 100}",
                          &out),
                      WEIR_EINVALID);
-    assert_contains(s3_host->error_last(), "store.get: s3://lake/a.json: not JSON");
-    fake_http_queue(200, NULL, "0123456789abc");
+    tu_assert_contains(s3_host->error_last(), "store.get: s3://lake/a.json: not JSON");
+    fake_host_queue(200, NULL, "0123456789abc");
     assert_int_equal(run(&s3_step_get, "{\"uri\": \"s3://lake/a.json\", \"max_bytes\": 5}", &out),
                      WEIR_ETOOBIG);
-    assert_contains(s3_host->error_last(), "larger than max_bytes (5)");
-    fake_http_queue(503, NULL,
+    tu_assert_contains(s3_host->error_last(), "larger than max_bytes (5)");
+    fake_host_queue(503, NULL,
                     "<Error><Code>SlowDown</Code><Message>Reduce your rate</Message></Error>");
     assert_int_equal(run(&s3_step_get, "{\"uri\": \"s3://lake/a.json\", \"max_bytes\": 5}", &out),
                      WEIR_EIO);
-    assert_contains(s3_host->error_last(),
-                    "HTTP 503 SlowDown: Reduce your rate after 1 attempt(s)");
+    tu_assert_contains(s3_host->error_last(),
+                       "HTTP 503 SlowDown: Reduce your rate after 1 attempt(s)");
 }
 
 static void test_head_and_delete(void **state)
@@ -304,8 +299,8 @@ static void test_head_and_delete(void **state)
     json_t *out;
 
     (void)state;
-    fake_http_reset();
-    fake_http_queue(200,
+    fake_host_reset();
+    fake_host_queue(200,
                     "{\"content-length\": \"42\", \"etag\": \"\\\"9f\\\"\","
                     " \"last-modified\": \"Sun, 22 Nov 2026 00:52:51 GMT\"}",
                     NULL);
@@ -316,14 +311,14 @@ static void test_head_and_delete(void **state)
     assert_string_equal(req_str(0, "method"), "HEAD");
     json_decref(out);
 
-    fake_http_queue(404, NULL, NULL);
+    fake_host_queue(404, NULL, NULL);
     assert_int_equal(run(&s3_step_delete, "{\"uri\": \"s3://lake/k\"}", &out), WEIR_OK);
     tu_assert_json(out, "{\"uri\": \"s3://lake/k\", \"deleted\": false}");
-    assert_int_equal(json_array_size(fake_http_requests()), 2); /* no DELETE for a missing key */
+    assert_int_equal(json_array_size(fake_host_requests()), 2); /* no DELETE for a missing key */
     json_decref(out);
 
-    fake_http_queue(200, "{\"content-length\": \"1\"}", NULL);
-    fake_http_queue(204, NULL, NULL);
+    fake_host_queue(200, "{\"content-length\": \"1\"}", NULL);
+    fake_host_queue(204, NULL, NULL);
     assert_int_equal(run(&s3_step_delete, "{\"uri\": \"s3://lake/k\"}", &out), WEIR_OK);
     tu_assert_json(out, "{\"uri\": \"s3://lake/k\", \"deleted\": true}");
     assert_string_equal(req_str(3, "method"), "DELETE");
@@ -340,9 +335,9 @@ static void test_list_request_and_shape(void **state)
     json_t *out;
 
     (void)state;
-    fake_http_reset();
-    fake_http_queue(200, NULL, list_page);
-    fake_http_queue(200, NULL, list_last_page);
+    fake_host_reset();
+    fake_host_queue(200, NULL, list_page);
+    fake_host_queue(200, NULL, list_last_page);
     /* 5000 wanted: the op goes on past S3's truncated 3-entry page */
     assert_int_equal(run(&s3_step_list,
                          "{\"prefix\": \"stats/\", \"delimiter\": \"/\","
@@ -371,12 +366,12 @@ static void test_list_request_and_shape(void **state)
     json_decref(out);
 
     /* 3 wanted: one request, and the page says where to go on */
-    fake_http_queue(200, NULL, list_page);
+    fake_host_queue(200, NULL, list_page);
     assert_int_equal(
         run(&s3_step_list, "{\"prefix\": \"s3://lake/weir/stats/\", \"max_keys\": 3}", &out),
         WEIR_OK);
-    assert_int_equal(json_array_size(fake_http_requests()), 3);
-    assert_contains(req_str(2, "url"), "&max-keys=3&");
+    assert_int_equal(json_array_size(fake_host_requests()), 3);
+    tu_assert_contains(req_str(2, "url"), "&max-keys=3&");
     assert_string_equal(
         json_string_value(json_object_get(json_array_get(json_object_get(out, "keys"), 0), "uri")),
         "s3://lake/weir/stats/a b.json");
@@ -414,16 +409,16 @@ static void test_bad_input_is_refused_before_any_request(void **state)
     json_t *out;
 
     (void)state;
-    fake_http_reset();
+    fake_host_reset();
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         int rc = run(cases[i].step, cases[i].input, &out);
 
         if (rc >= 0) {
             fail_msg("case %zu (%s) did not fail", i, cases[i].input);
         }
-        assert_contains(s3_host->error_last(), cases[i].fragment);
+        tu_assert_contains(s3_host->error_last(), cases[i].fragment);
     }
-    assert_int_equal(json_array_size(fake_http_requests()), 0);
+    assert_int_equal(json_array_size(fake_host_requests()), 0);
 }
 
 static void test_without_http_the_ops_say_so(void **state)
@@ -436,8 +431,8 @@ static void test_without_http_the_ops_say_so(void **state)
     s3_host = &old;
     assert_int_equal(run(&s3_step_get, "{\"uri\": \"s3://b/k\", \"max_bytes\": 1}", &out),
                      WEIR_EVERSION);
-    assert_contains(weir_host_api_get()->error_last(), "has no HTTP client");
-    s3_host = fake_http_host();
+    tu_assert_contains(weir_host_api_get()->error_last(), "has no HTTP client");
+    s3_host = fake_host();
 }
 
 /* ---- multipart -------------------------------------------------------- */
@@ -463,14 +458,14 @@ static void test_multipart_upload_in_8mib_parts(void **state)
     json_t *out;
 
     (void)state;
-    fake_http_reset();
-    fake_http_queue(200, NULL,
+    fake_host_reset();
+    fake_host_queue(200, NULL,
                     "<InitiateMultipartUploadResult><Bucket>lake</Bucket><Key>big.bin</Key>"
                     "<UploadId>up/1+x</UploadId></InitiateMultipartUploadResult>");
-    fake_http_queue(200, "{\"etag\": \"\\\"p1\\\"\"}", NULL);
-    fake_http_queue(200, "{\"etag\": \"\\\"p2\\\"\"}", NULL);
-    fake_http_queue(200, "{\"etag\": \"\\\"p3\\\"\"}", NULL);
-    fake_http_queue(200, NULL,
+    fake_host_queue(200, "{\"etag\": \"\\\"p1\\\"\"}", NULL);
+    fake_host_queue(200, "{\"etag\": \"\\\"p2\\\"\"}", NULL);
+    fake_host_queue(200, "{\"etag\": \"\\\"p3\\\"\"}", NULL);
+    fake_host_queue(200, NULL,
                     "<CompleteMultipartUploadResult><ETag>&quot;all-3&quot;</ETag>"
                     "</CompleteMultipartUploadResult>");
     assert_true(asprintf(&input,
@@ -492,7 +487,7 @@ static void test_multipart_upload_in_8mib_parts(void **state)
                  i);
         assert_string_equal(req_str(i, "url"), want);
         assert_int_equal(
-            json_integer_value(json_object_get(fake_http_request(i), "body_file_bytes")),
+            json_integer_value(json_object_get(fake_host_request(i), "body_file_bytes")),
             i < 3 ? 8 << 20 : 4 << 20);
         assert_null(req_str(i, "body"));
         /* the part file is gone once the part is sent */
@@ -509,31 +504,31 @@ static void test_multipart_upload_in_8mib_parts(void **state)
     json_decref(out);
 
     /* a failing part aborts the upload and reports the part's error */
-    fake_http_reset();
-    fake_http_queue(200, NULL,
+    fake_host_reset();
+    fake_host_queue(200, NULL,
                     "<InitiateMultipartUploadResult><UploadId>u2</UploadId>"
                     "</InitiateMultipartUploadResult>");
-    fake_http_queue(200, "{\"etag\": \"\\\"p1\\\"\"}", NULL);
-    fake_http_queue(500, NULL, "<Error><Code>InternalError</Code><Message>boom</Message></Error>");
-    fake_http_queue(204, NULL, NULL);
+    fake_host_queue(200, "{\"etag\": \"\\\"p1\\\"\"}", NULL);
+    fake_host_queue(500, NULL, "<Error><Code>InternalError</Code><Message>boom</Message></Error>");
+    fake_host_queue(204, NULL, NULL);
     assert_int_equal(run(&s3_step_put, input, &out), WEIR_EIO);
-    assert_contains(s3_host->error_last(), "HTTP 500 InternalError: boom");
+    tu_assert_contains(s3_host->error_last(), "HTTP 500 InternalError: boom");
     assert_string_equal(req_str(3, "method"), "DELETE");
     assert_string_equal(req_str(3, "url"),
                         "https://lake.s3.us-east-1.amazonaws.com/big.bin?uploadId=u2");
 
     /* an error inside a 200 completion is still an error */
-    fake_http_reset();
-    fake_http_queue(200, NULL,
+    fake_host_reset();
+    fake_host_queue(200, NULL,
                     "<InitiateMultipartUploadResult><UploadId>u3</UploadId>"
                     "</InitiateMultipartUploadResult>");
     for (int i = 0; i < 3; i++) {
-        fake_http_queue(200, "{\"etag\": \"\\\"p\\\"\"}", NULL);
+        fake_host_queue(200, "{\"etag\": \"\\\"p\\\"\"}", NULL);
     }
-    fake_http_queue(200, NULL, "<Error><Code>InternalError</Code><Message>late</Message></Error>");
-    fake_http_queue(204, NULL, NULL);
+    fake_host_queue(200, NULL, "<Error><Code>InternalError</Code><Message>late</Message></Error>");
+    fake_host_queue(204, NULL, NULL);
     assert_int_equal(run(&s3_step_put, input, &out), WEIR_EIO);
-    assert_contains(s3_host->error_last(), "InternalError: late");
+    tu_assert_contains(s3_host->error_last(), "InternalError: late");
     assert_string_equal(req_str(5, "method"), "DELETE");
 
     free(input);
