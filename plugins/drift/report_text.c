@@ -147,60 +147,41 @@ void drift_report_summary(const json_t *det, struct drift_buf *b)
 }
 
 /* The day's post-load test results (a results/<table>/<date>.json document
- * under "tests"), failures first; nothing when there are none. */
-static void md_tests(struct drift_buf *b, const json_t *det)
+ * under "tests"): the counts, then every test that did not pass; nothing
+ * when there are none. As HTML or as Markdown. */
+static void add_tests(struct drift_buf *b, const json_t *det, int html)
 {
+    void (*text)(struct drift_buf *, const char *) = html ? add_esc : add_md_cell;
     const json_t *t = json_object_get(det, "tests"), *r;
     size_t i;
 
     if (!json_is_object(t)) {
         return;
     }
-    drift_buf_addf(b, "\n## Post-load tests of the day\n\n%lld passed, %lld failed, %lld errors, "
-                      "%lld skipped.\n",
+    drift_buf_addf(b, html ? "<h2>Post-load tests of the day</h2>\n<p>"
+                           : "\n## Post-load tests of the day\n\n");
+    drift_buf_addf(b, "%lld passed, %lld failed, %lld errors, %lld skipped.",
                    (long long)json_integer_value(json_object_get(t, "passed")),
                    (long long)json_integer_value(json_object_get(t, "failed")),
                    (long long)json_integer_value(json_object_get(t, "errors")),
                    (long long)json_integer_value(json_object_get(t, "skipped")));
+    drift_buf_addf(b, html ? "</p>\n<ul>\n" : "\n");
     json_array_foreach(json_object_get(t, "results"), i, r) {
         if (strcmp(str(r, "status"), "passed") != 0 && strcmp(str(r, "status"), "skipped") != 0) {
-            drift_buf_addf(b, "- %s `", str(r, "status"));
-            add_md_cell(b, str(r, "name"));
-            drift_buf_addf(b, "` (%s): ", str(r, "severity"));
-            add_md_cell(b, *str(r, "message") ? str(r, "message") : str(r, "expectation"));
-            drift_buf_addf(b, "\n");
-        }
-    }
-}
-
-static void html_tests(struct drift_buf *b, const json_t *det)
-{
-    const json_t *t = json_object_get(det, "tests"), *r;
-    size_t i;
-
-    if (!json_is_object(t)) {
-        return;
-    }
-    drift_buf_addf(b, "<h2>Post-load tests of the day</h2>\n<p>%lld passed, %lld failed, %lld "
-                      "errors, %lld skipped.</p>\n<ul>\n",
-                   (long long)json_integer_value(json_object_get(t, "passed")),
-                   (long long)json_integer_value(json_object_get(t, "failed")),
-                   (long long)json_integer_value(json_object_get(t, "errors")),
-                   (long long)json_integer_value(json_object_get(t, "skipped")));
-    json_array_foreach(json_object_get(t, "results"), i, r) {
-        if (strcmp(str(r, "status"), "passed") != 0 && strcmp(str(r, "status"), "skipped") != 0) {
-            drift_buf_addf(b, "<li>");
-            add_esc(b, str(r, "status"));
-            drift_buf_addf(b, " <code>");
-            add_esc(b, str(r, "name"));
-            drift_buf_addf(b, "</code> (");
-            add_esc(b, str(r, "severity"));
+            drift_buf_addf(b, html ? "<li>" : "- ");
+            text(b, str(r, "status"));
+            drift_buf_addf(b, html ? " <code>" : " `");
+            text(b, str(r, "name"));
+            drift_buf_addf(b, html ? "</code> (" : "` (");
+            text(b, str(r, "severity"));
             drift_buf_addf(b, "): ");
-            add_esc(b, *str(r, "message") ? str(r, "message") : str(r, "expectation"));
-            drift_buf_addf(b, "</li>\n");
+            text(b, *str(r, "message") ? str(r, "message") : str(r, "expectation"));
+            drift_buf_addf(b, html ? "</li>\n" : "\n");
         }
     }
-    drift_buf_addf(b, "</ul>\n");
+    if (html) {
+        drift_buf_addf(b, "</ul>\n");
+    }
 }
 
 /* ---- numbers ---- */
@@ -299,7 +280,7 @@ void drift_report_markdown(const json_t *det, const char *narrative, struct drif
         drift_buf_addf(b, "\n## Marked expected (feedback file)\n\n");
         md_anomalies(b, suppressed);
     }
-    md_tests(b, det);
+    add_tests(b, det, 0);
     if (narrative && *narrative) {
         drift_buf_addf(b, "\n## What it may mean\n\n%s\n", narrative);
     }
@@ -481,7 +462,7 @@ void drift_report_html(const json_t *det, const char *narrative, struct drift_bu
         drift_buf_addf(b, "<h2>Marked expected (feedback file)</h2>\n");
         html_anomalies(b, suppressed);
     }
-    html_tests(b, det);
+    add_tests(b, det, 1);
     if (narrative && *narrative) {
         drift_buf_addf(b, "<h2>What it may mean</h2>\n<p>");
         add_esc(b, narrative);
