@@ -103,52 +103,60 @@ static void format_day(time_t t, char *buf)
 
 /* ---- one day's profile ---- */
 
-/* The table's date partition key and location (borrowed from *table, which
- * the caller frees). */
-static int table_info(struct weir_runtime *rt, const struct drift_args *a, const char *table,
-                      json_t **def, const char **key, const char **location)
+/* Where a table's days are: its catalog definition, read once per command. */
+struct days {
+    const char *table;
+    json_t *def;          /* catalog.get_table output */
+    const char *key;      /* the date partition key, or NULL (borrowed from def or args) */
+    const char *location; /* borrowed from def */
+};
+
+static int days_open(struct weir_runtime *rt, const struct drift_args *a, const char *table,
+                     struct days *d)
 {
     json_t *with = json_pack("{s:s}", "table", table);
     const json_t *t;
-    int rc = cli_service_call(rt, a->target, "catalog", "get_table", with, def);
+    int rc;
 
+    *d = (struct days){ .table = table };
+    rc = cli_service_call(rt, a->target, "catalog", "get_table", with, &d->def);
     json_decref(with);
     if (rc < 0) {
         return rc;
     }
-    t = json_object_get(*def, "Table");
-    *location = json_string_value(json_object_get(json_object_get(t, "StorageDescriptor"), "Location"));
-    *key = a->partition_key ? a->partition_key
-                            : json_string_value(json_object_get(
-                                  json_array_get(json_object_get(t, "PartitionKeys"), 0), "Name"));
+    t = json_object_get(d->def, "Table");
+    d->location =
+        json_string_value(json_object_get(json_object_get(t, "StorageDescriptor"), "Location"));
+    d->key = a->partition_key ? a->partition_key
+                              : json_string_value(json_object_get(
+                                    json_array_get(json_object_get(t, "PartitionKeys"), 0), "Name"));
     return WEIR_OK;
+}
+
+static void days_close(struct days *d)
+{
+    json_decref(d->def);
+    d->def = NULL;
 }
 
 /* engine.profile of one day: the partition key=date, read with the
  * catalog's columns or (schema files) the columns of that day's files. */
-static int profile_day(struct weir_runtime *rt, const struct drift_args *a, const char *table,
+static int profile_day(struct weir_runtime *rt, const struct drift_args *a, const struct days *d,
                        const char *date, json_t **profile)
 {
-    json_t *def = NULL, *with = NULL, *inferred = NULL;
-    const char *key = NULL, *location = NULL;
+    json_t *with = NULL, *inferred = NULL;
     char *path = NULL;
     int rc;
 
     *profile = NULL;
-    if ((rc = table_info(rt, a, table, &def, &key, &location)) < 0) {
-        goto done;
-    }
     if (a->schema && !strcmp(a->schema, "files")) {
-        if (!key || !location) {
-            rc = weir_error_set(WEIR_EINVALID, "%s has no partition key (or location): --schema files "
-                                "needs one partition per day", table);
-            goto done;
+        if (!d->key || !d->location || !*d->location) {
+            return weir_error_set(WEIR_EINVALID, "%s has no partition key (or location): --schema "
+                                  "files needs one partition per day", d->table);
         }
-        if (asprintf(&path, "%s%s%s=%s/", location, location[strlen(location) - 1] == '/' ? "" : "/",
-                     key, date) < 0) {
-            path = NULL;
-            rc = weir_error_set(WEIR_ENOMEM, "out of memory");
-            goto done;
+        if (asprintf(&path, "%s%s%s=%s/", d->location,
+                     d->location[strlen(d->location) - 1] == '/' ? "" : "/", d->key, date) < 0) {
+            return weir_error_set(WEIR_ENOMEM, "out of memory");
         }
         with = json_pack("{s:s,s:s,s:s}", "path", path, "database", "drift", "table", "day");
         if ((rc = cli_service_call(rt, a->target, "catalog", "infer", with, &inferred)) < 0) {
@@ -158,14 +166,13 @@ static int profile_day(struct weir_runtime *rt, const struct drift_args *a, cons
         with = json_pack("{s:O}", "definition", inferred);
     }
     else {
-        with = json_pack("{s:s}", "table", table);
-        if (key) {
-            json_object_set_new(with, "partitions", json_pack("{s:s}", key, date));
+        with = json_pack("{s:s}", "table", d->table);
+        if (d->key) {
+            json_object_set_new(with, "partitions", json_pack("{s:s}", d->key, date));
         }
     }
     rc = cli_service_call(rt, a->target, "engine", "profile", with, profile);
 done:
-    json_decref(def);
     json_decref(with);
     json_decref(inferred);
     free(path);
@@ -173,17 +180,17 @@ done:
 }
 
 /* Profiles the day and stores it in the stats history (drift.record). */
-static int record_day(struct weir_runtime *rt, const struct drift_args *a, const char *table,
+static int record_day(struct weir_runtime *rt, const struct drift_args *a, const struct days *d,
                       const char *date, long long *rows)
 {
     json_t *profile = NULL, *with = NULL, *out = NULL;
     int rc;
 
-    if ((rc = profile_day(rt, a, table, date, &profile)) < 0) {
+    if ((rc = profile_day(rt, a, d, date, &profile)) < 0) {
         return rc;
     }
     *rows = json_integer_value(json_object_get(profile, "row_count"));
-    with = json_pack("{s:s,s:s,s:O}", "table", table, "date", date, "profile", profile);
+    with = json_pack("{s:s,s:s,s:O}", "table", d->table, "date", date, "profile", profile);
     rc = cli_step_call(rt, a->target, "drift", "record", date, with, &out);
     json_decref(profile);
     json_decref(with);
@@ -195,21 +202,25 @@ static int record_day(struct weir_runtime *rt, const struct drift_args *a, const
 
 static int do_backfill(struct weir_runtime *rt, const struct drift_args *a)
 {
+    struct days d;
     time_t from, to;
     char day[11];
-    int recorded = 0, gaps = 0;
+    int recorded = 0, gaps = 0, rc;
 
     if (!a->table || parse_day(a->from, &from) < 0 || parse_day(a->to, &to) < 0 || to < from) {
         fprintf(stderr, "weir: drift backfill needs --table and --from <= --to as YYYY-MM-DD\n%s",
                 usage);
         return WEIR_EXIT_USAGE;
     }
+    if ((rc = days_open(rt, a, a->table, &d)) < 0) {
+        fprintf(stderr, "weir: %s: %s\n", a->table, weir_error_last());
+        return cli_service_exit(rc);
+    }
     for (time_t t = from; t <= to; t += 86400) {
         long long rows = 0;
-        int rc;
 
         format_day(t, day);
-        rc = record_day(rt, a, a->table, day, &rows);
+        rc = record_day(rt, a, &d, day, &rows);
         if (rc == WEIR_ENOTFOUND && a->schema && !strcmp(a->schema, "files")) {
             printf("%s  no partition: a gap in the history\n", day);
             gaps++;
@@ -217,6 +228,7 @@ static int do_backfill(struct weir_runtime *rt, const struct drift_args *a)
         }
         if (rc < 0) {
             fprintf(stderr, "weir: %s %s: %s\n", a->table, day, weir_error_last());
+            days_close(&d);
             return cli_service_exit(rc);
         }
         printf("%s  %lld rows  stats-history/%s/%s.json\n", day, rows, a->table, day);
@@ -224,6 +236,7 @@ static int do_backfill(struct weir_runtime *rt, const struct drift_args *a)
     }
     printf("backfilled %d day%s of %s (%d gap%s)\n", recorded, recorded == 1 ? "" : "s", a->table,
            gaps, gaps == 1 ? "" : "s");
+    days_close(&d);
     return WEIR_EXIT_OK;
 }
 
@@ -262,15 +275,19 @@ static int check_table(struct weir_runtime *rt, const struct drift_args *a,
                        const struct cli_common *c, const char *table, const char *date)
 {
     json_t *with = NULL, *det = NULL, *rep = NULL;
+    struct days d = { 0 };
     long long rows = 0;
     int rc, code;
 
-    if (!a->no_record && (rc = record_day(rt, a, table, date, &rows)) < 0) {
+    if (!a->no_record && ((rc = days_open(rt, a, table, &d)) < 0 ||
+                          (rc = record_day(rt, a, &d, date, &rows)) < 0)) {
+        days_close(&d);
         fprintf(stderr, "weir: %s %s: %s\n", table, date, weir_error_last());
         /* no data for the day is the worst drift of all */
         return rc == WEIR_ENOTFOUND && a->schema && !strcmp(a->schema, "files") ? WEIR_EXIT_FAILED
                                                                               : cli_service_exit(rc);
     }
+    days_close(&d);
     with = json_pack("{s:s,s:s}", "table", table, "date", date);
     if ((rc = cli_step_call(rt, a->target, "drift", "detect", date, with, &det)) < 0) {
         fprintf(stderr, "weir: %s %s: %s\n", table, date, weir_error_last());
