@@ -14,52 +14,18 @@
 
 #include "athena.h"
 
-struct sbuf {
-    char *p;
-    size_t n, cap;
-    int failed;
-};
-
-static void sb_vadd(struct sbuf *b, const char *fmt, va_list ap)
-{
-    va_list again;
-    int n;
-
-    va_copy(again, ap);
-    n = vsnprintf(NULL, 0, fmt, ap);
-    if (b->failed || n < 0) {
-        b->failed = 1;
-        va_end(again);
-        return;
-    }
-    if (b->n + (size_t)n + 1 > b->cap) {
-        size_t cap = (b->n + (size_t)n + 1) * 2;
-        char *p = athena_host->realloc(b->p, cap);
-        if (!p) {
-            b->failed = 1;
-            va_end(again);
-            return;
-        }
-        b->p = p;
-        b->cap = cap;
-    }
-    vsnprintf(b->p + b->n, (size_t)n + 1, fmt, again);
-    b->n += (size_t)n;
-    va_end(again);
-}
-
-static void sb_add(struct sbuf *b, const char *fmt, ...) WEIR__PRINTF(2, 3);
-static void sb_add(struct sbuf *b, const char *fmt, ...)
+static void sb_add(struct weir_strbuf *b, const char *fmt, ...) WEIR__PRINTF(2, 3);
+static void sb_add(struct weir_strbuf *b, const char *fmt, ...)
 {
     va_list ap;
 
     va_start(ap, fmt);
-    sb_vadd(b, fmt, ap);
+    weir_strbuf_vaddf(athena_host, b, fmt, ap);
     va_end(ap);
 }
 
 /* Appends text between quote characters, doubling any inside. */
-static void sb_quoted(struct sbuf *b, const char *text, char q)
+static void sb_quoted(struct weir_strbuf *b, const char *text, char q)
 {
     sb_add(b, "%c", q);
     for (const char *s = text; *s; s++) {
@@ -72,13 +38,13 @@ static void sb_quoted(struct sbuf *b, const char *text, char q)
 }
 
 /* "name" as a Trino identifier. */
-static void sb_ident(struct sbuf *b, const char *name)
+static void sb_ident(struct weir_strbuf *b, const char *name)
 {
     sb_quoted(b, name, '"');
 }
 
 /* One "  expr AS "c<i>_<what>"," line; expr contains %C for the column. */
-static void metric(struct sbuf *b, size_t i, const char *col, const char *what, const char *expr)
+static void metric(struct weir_strbuf *b, size_t i, const char *col, const char *what, const char *expr)
 {
     sb_add(b, ",\n  ");
     for (const char *s = expr; *s; s++) {
@@ -110,7 +76,7 @@ static const char *const shape_regex[ATHENA_NSHAPES] = {
 const char *const athena_shape_names[ATHENA_NSHAPES] = { "email",     "uuid",    "date",
                                                          "timestamp", "integer", "decimal" };
 
-static void shape_metrics(struct sbuf *b, size_t i, const struct athena_pcol *c)
+static void shape_metrics(struct weir_strbuf *b, size_t i, const struct athena_pcol *c)
 {
     char what[32], expr[400];
 
@@ -121,7 +87,7 @@ static void shape_metrics(struct sbuf *b, size_t i, const struct athena_pcol *c)
     }
 }
 
-static void column_metrics(struct sbuf *b, size_t i, const struct athena_pcol *c, int64_t top_k)
+static void column_metrics(struct weir_strbuf *b, size_t i, const struct athena_pcol *c, int64_t top_k)
 {
     char top[160];
     int64_t cap = top_k * 4 < 64 ? 64 : top_k * 4;
@@ -172,7 +138,7 @@ static void column_metrics(struct sbuf *b, size_t i, const struct athena_pcol *c
     }
 }
 
-static int literal(struct sbuf *b, const struct athena_pcol *c, const json_t *v)
+static int literal(struct weir_strbuf *b, const struct athena_pcol *c, const json_t *v)
 {
     char num[32];
 
@@ -208,7 +174,7 @@ static int literal(struct sbuf *b, const struct athena_pcol *c, const json_t *v)
     return WEIR_OK;
 }
 
-static int where_clause(struct sbuf *b, const struct athena_plan *plan, const json_t *partitions)
+static int where_clause(struct weir_strbuf *b, const struct athena_plan *plan, const json_t *partitions)
 {
     const char *key;
     const json_t *want, *v;
@@ -318,7 +284,7 @@ static int plan_init(struct athena_plan *plan, const json_t *table)
 int athena_profile_sql(const json_t *table, const json_t *partitions, int64_t top_k,
                        int64_t sample_rows, struct athena_plan *plan, char **sql)
 {
-    struct sbuf b = { 0 };
+    struct weir_strbuf b = { 0 };
     int rc;
 
     memset(plan, 0, sizeof(*plan));
@@ -350,11 +316,11 @@ int athena_profile_sql(const json_t *table, const json_t *partitions, int64_t to
         rc = athena_host->error_set(WEIR_ENOMEM, "engine.profile: out of memory building SQL");
         goto done;
     }
-    *sql = b.p;
-    b.p = NULL;
+    *sql = b.s;
+    b.s = NULL;
 
 done:
-    athena_host->free(b.p);
+    athena_host->free(b.s);
     return rc;
 }
 

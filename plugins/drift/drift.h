@@ -10,7 +10,7 @@
 
 #include <jansson.h>
 
-#include "weir/plugin.h"
+#include "weir/weir.h"
 
 extern const struct weir_host_api *drift_host;
 
@@ -175,21 +175,15 @@ int drift_profile_valid(const json_t *profile);
 
 /* ---- reports (report_text.c: documents; report.c: the step) ---- */
 
-/* A growing string (malloc'd); failed is set once an allocation fails, after
- * which appends do nothing. */
-struct drift_buf {
-    char *s;
-    size_t len, cap;
-    int failed;
-};
-void drift_buf_addf(struct drift_buf *b, const char *fmt, ...) WEIR__PRINTF(2, 3);
+/* Appends to a report being built (weir_strbuf, allocated through the host). */
+void drift_buf_addf(struct weir_strbuf *b, const char *fmt, ...) WEIR__PRINTF(2, 3);
 
 /* One line: "<table> <date>: ERROR, 1 error, 0 warnings (...); <first explanation>". */
-void drift_report_summary(const json_t *detection, struct drift_buf *b);
+void drift_report_summary(const json_t *detection, struct weir_strbuf *b);
 /* The report of a drift.detect output, with an optional narrative (NULL: none). */
-void drift_report_markdown(const json_t *detection, const char *narrative, struct drift_buf *b);
+void drift_report_markdown(const json_t *detection, const char *narrative, struct weir_strbuf *b);
 /* The same as one self-contained HTML page: one inline SVG chart per series. */
-void drift_report_html(const json_t *detection, const char *narrative, struct drift_buf *b);
+void drift_report_html(const json_t *detection, const char *narrative, struct weir_strbuf *b);
 
 /* ---- steps ---- */
 

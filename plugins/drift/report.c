@@ -62,7 +62,7 @@ done:
     return text;
 }
 
-static int put_text(weir_ctx *ctx, const char *uri, const struct drift_buf *b, const char *type)
+static int put_text(weir_ctx *ctx, const char *uri, const struct weir_strbuf *b, const char *type)
 {
     json_t *in = json_pack("{s:s,s:s%,s:s}", "uri", uri, "body", b->s, b->len, "content_type", type);
     json_t *out = NULL;
@@ -118,7 +118,7 @@ static int run_report(const json_t *input, json_t **out, weir_ctx *ctx, void *pa
     const char *table = json_string_value(json_object_get(det, "table"));
     const char *date = json_string_value(json_object_get(det, "date"));
     const char *prefix = json_string_value(json_object_get(input, "prefix"));
-    struct drift_buf md = { 0 }, html = { 0 }, line = { 0 };
+    struct weir_strbuf md = { 0 }, html = { 0 }, line = { 0 };
     char *narrative = NULL, *md_uri = NULL, *html_uri = NULL;
     json_t *doc = NULL;
     int rc;
@@ -155,9 +155,9 @@ static int run_report(const json_t *input, json_t **out, weir_ctx *ctx, void *pa
                      "summary", line.s, "narrative", narrative);
     rc = *out ? WEIR_OK : drift_host->error_set(WEIR_ENOMEM, "drift.report: out of memory");
 done:
-    free(md.s);
-    free(html.s);
-    free(line.s);
+    drift_host->free(md.s);
+    drift_host->free(html.s);
+    drift_host->free(line.s);
     free(narrative);
     free(md_uri);
     free(html_uri);

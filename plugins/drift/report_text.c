@@ -17,45 +17,17 @@
 
 /* ---- buffer ---- */
 
-void drift_buf_addf(struct drift_buf *b, const char *fmt, ...)
+void drift_buf_addf(struct weir_strbuf *b, const char *fmt, ...)
 {
-    va_list ap, aq;
-    int n;
+    va_list ap;
 
-    if (b->failed) {
-        return;
-    }
     va_start(ap, fmt);
-    va_copy(aq, ap);
-    n = vsnprintf(NULL, 0, fmt, aq);
-    va_end(aq);
-    if (n < 0) {
-        b->failed = 1;
-        va_end(ap);
-        return;
-    }
-    if (b->len + (size_t)n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        char *p;
-
-        while (cap < b->len + (size_t)n + 1) {
-            cap *= 2;
-        }
-        if ((p = realloc(b->s, cap)) == NULL) {
-            b->failed = 1;
-            va_end(ap);
-            return;
-        }
-        b->s = p;
-        b->cap = cap;
-    }
-    vsnprintf(b->s + b->len, b->cap - b->len, fmt, ap);
-    b->len += (size_t)n;
+    weir_strbuf_vaddf(drift_host, b, fmt, ap);
     va_end(ap);
 }
 
 /* Text into HTML/XML: the five characters that can end a text or an attribute. */
-static void add_esc(struct drift_buf *b, const char *s)
+static void add_esc(struct weir_strbuf *b, const char *s)
 {
     for (; s && *s; s++) {
         switch (*s) {
@@ -70,7 +42,7 @@ static void add_esc(struct drift_buf *b, const char *s)
 }
 
 /* Text into a Markdown table cell: '|' and line breaks would end the cell. */
-static void add_md_cell(struct drift_buf *b, const char *s)
+static void add_md_cell(struct weir_strbuf *b, const char *s)
 {
     for (; s && *s; s++) {
         if (*s == '|') {
@@ -118,7 +90,7 @@ static size_t count_severity(const json_t *anomalies, const char *severity)
     return n;
 }
 
-void drift_report_summary(const json_t *det, struct drift_buf *b)
+void drift_report_summary(const json_t *det, struct weir_strbuf *b)
 {
     const json_t *anomalies = json_object_get(det, "anomalies");
     size_t errors = count_severity(anomalies, "error"), warns = count_severity(anomalies, "warn");
@@ -149,9 +121,9 @@ void drift_report_summary(const json_t *det, struct drift_buf *b)
 /* The day's post-load test results (a results/<table>/<date>.json document
  * under "tests"): the counts, then every test that did not pass; nothing
  * when there are none. As HTML or as Markdown. */
-static void add_tests(struct drift_buf *b, const json_t *det, int html)
+static void add_tests(struct weir_strbuf *b, const json_t *det, int html)
 {
-    void (*text)(struct drift_buf *, const char *) = html ? add_esc : add_md_cell;
+    void (*text)(struct weir_strbuf *, const char *) = html ? add_esc : add_md_cell;
     const json_t *t = json_object_get(det, "tests"), *r;
     size_t i;
 
@@ -187,7 +159,7 @@ static void add_tests(struct drift_buf *b, const json_t *det, int html)
 /* ---- numbers ---- */
 
 /* A value for people: integers without decimals, others with 4 significant digits. */
-static void add_num(struct drift_buf *b, double v)
+static void add_num(struct weir_strbuf *b, double v)
 {
     if (isnan(v)) {
         drift_buf_addf(b, "-");
@@ -200,7 +172,7 @@ static void add_num(struct drift_buf *b, double v)
     }
 }
 
-static void add_band(struct drift_buf *b, const json_t *o)
+static void add_band(struct weir_strbuf *b, const json_t *o)
 {
     double lo = num(o, "expected_low"), hi = num(o, "expected_high");
 
@@ -216,7 +188,7 @@ static void add_band(struct drift_buf *b, const json_t *o)
 /* ---- Markdown ---- */
 
 /* A text sparkline: one block character per day, for terminals and Markdown. */
-static void add_text_spark(struct drift_buf *b, const json_t *points)
+static void add_text_spark(struct weir_strbuf *b, const json_t *points)
 {
     static const char *const blocks[] = { "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█" };
     double lo = INFINITY, hi = -INFINITY;
@@ -235,7 +207,7 @@ static void add_text_spark(struct drift_buf *b, const json_t *points)
     }
 }
 
-static void md_anomalies(struct drift_buf *b, const json_t *list)
+static void md_anomalies(struct weir_strbuf *b, const json_t *list)
 {
     size_t i;
     const json_t *a;
@@ -259,7 +231,7 @@ static void md_anomalies(struct drift_buf *b, const json_t *list)
     }
 }
 
-void drift_report_markdown(const json_t *det, const char *narrative, struct drift_buf *b)
+void drift_report_markdown(const json_t *det, const char *narrative, struct weir_strbuf *b)
 {
     const json_t *anomalies = json_object_get(det, "anomalies");
     const json_t *suppressed = json_object_get(det, "suppressed");
@@ -311,7 +283,7 @@ void drift_report_markdown(const json_t *det, const char *narrative, struct drif
 
 /* One metric's chart: the expected band of today, the series, flagged days
  * in red, today as the last, larger point. */
-static void html_spark(struct drift_buf *b, const json_t *s)
+static void html_spark(struct weir_strbuf *b, const json_t *s)
 {
     const json_t *points = json_object_get(s, "points"), *p;
     double lo = num(s, "expected_low"), hi = num(s, "expected_high"), y0, y1;
@@ -362,7 +334,7 @@ static void html_spark(struct drift_buf *b, const json_t *s)
 #undef Y
 }
 
-static void html_anomalies(struct drift_buf *b, const json_t *list)
+static void html_anomalies(struct weir_strbuf *b, const json_t *list)
 {
     size_t i;
     const json_t *a;
@@ -405,7 +377,7 @@ static const char css[] =
     ".band{fill:#cfe8d5}.line{fill:none;stroke:#4a5a6a;stroke-width:1.5}"
     ".anomaly{fill:#b00020}.today{fill:#1d2329}";
 
-static void html_charts(struct drift_buf *b, const json_t *series, int anomalous)
+static void html_charts(struct weir_strbuf *b, const json_t *series, int anomalous)
 {
     size_t i;
     const json_t *s;
@@ -428,7 +400,7 @@ static void html_charts(struct drift_buf *b, const json_t *series, int anomalous
     }
 }
 
-void drift_report_html(const json_t *det, const char *narrative, struct drift_buf *b)
+void drift_report_html(const json_t *det, const char *narrative, struct weir_strbuf *b)
 {
     const json_t *anomalies = json_object_get(det, "anomalies");
     const json_t *suppressed = json_object_get(det, "suppressed");
@@ -444,12 +416,12 @@ void drift_report_html(const json_t *det, const char *narrative, struct drift_bu
     add_esc(b, str(det, "date"));
     drift_buf_addf(b, "</h1>\n<p class=\"status-%s\">", str(det, "status"));
     {
-        struct drift_buf line = { 0 };
+        struct weir_strbuf line = { 0 };
 
         drift_report_summary(det, &line);
-        add_esc(b, line.failed ? "" : line.s);
+        add_esc(b, line.failed || !line.s ? "" : line.s);
         b->failed |= line.failed;
-        free(line.s);
+        drift_host->free(line.s);
     }
     drift_buf_addf(b, "</p>\n<h2>Anomalies</h2>\n");
     if (json_array_size(anomalies)) {

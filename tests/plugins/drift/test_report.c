@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "drift.h"
+#include "plugins.h"
 
 const struct weir_host_api *drift_host;
 
@@ -44,7 +45,7 @@ static size_t count(const char *hay, const char *needle)
 static void test_markdown(void **state)
 {
     json_t *det = json_loads(detection, 0, NULL);
-    struct drift_buf b = { 0 };
+    struct weir_strbuf b = { 0 };
 
     (void)state;
     assert_non_null(det);
@@ -66,7 +67,7 @@ static void test_markdown(void **state)
 static void test_html(void **state)
 {
     json_t *det = json_loads(detection, 0, NULL);
-    struct drift_buf b = { 0 };
+    struct weir_strbuf b = { 0 };
 
     (void)state;
     drift_report_html(det, NULL, &b);
@@ -94,7 +95,7 @@ static void test_html(void **state)
 static void test_same_detection_same_bytes(void **state)
 {
     json_t *det = json_loads(detection, 0, NULL);
-    struct drift_buf a = { 0 }, b = { 0 };
+    struct weir_strbuf a = { 0 }, b = { 0 };
 
     (void)state;
     drift_report_html(det, "x", &a);
@@ -109,7 +110,7 @@ static void test_same_detection_same_bytes(void **state)
 static void test_post_load_tests(void **state)
 {
     json_t *det = json_loads(detection, 0, NULL);
-    struct drift_buf md = { 0 }, html = { 0 };
+    struct weir_strbuf md = { 0 }, html = { 0 };
 
     (void)state;
     json_object_set_new(det, "tests",
@@ -139,5 +140,6 @@ int main(void)
         cmocka_unit_test(test_same_detection_same_bytes),
         cmocka_unit_test(test_post_load_tests),
     };
+    drift_host = weir_host_api_get(); /* the documents are built with host allocations */
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
