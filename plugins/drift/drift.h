@@ -166,6 +166,10 @@ int drift_history_read(weir_ctx *ctx, const char *table, int to, int window,
                        struct drift_history *h);
 void drift_history_free(struct drift_history *h);
 
+/* The JSON value at uri in the store (new reference), or *value NULL when
+ * there is no such key; other failures are returned with the error set. */
+int drift_store_get_json(weir_ctx *ctx, const char *uri, json_t **value);
+
 /* Table names end up in store keys: letters, digits, '_', '-', '.' only,
  * no "..", not starting with '.'. */
 int drift_table_ok(const char *table);

@@ -502,27 +502,6 @@ static void check_freshness(struct detect *d)
 }
 
 /* Reads a store key as JSON; *value NULL when it does not exist. */
-static int store_get_json(weir_ctx *ctx, const char *uri, json_t **value)
-{
-    json_t *in = json_pack("{s:s,s:s}", "uri", uri, "as", "json"), *got = NULL;
-    int rc;
-
-    *value = NULL;
-    if (!in) {
-        return drift_host->error_set(WEIR_ENOMEM, "drift: out of memory");
-    }
-    rc = drift_host->service_call(ctx, "store", "get", in, &got);
-    if (rc == WEIR_ENOTFOUND) {
-        rc = WEIR_OK;
-    }
-    else if (rc == WEIR_OK) {
-        *value = json_incref(json_object_get(got, "value"));
-    }
-    json_decref(in);
-    json_decref(got);
-    return rc;
-}
-
 static const char *status_of(const json_t *anomalies)
 {
     size_t i;
@@ -587,7 +566,7 @@ static int run_detect(const json_t *input, json_t **out, weir_ctx *ctx, void *pa
             rc = drift_host->error_set(WEIR_ENOMEM, "drift.detect: out of memory");
             goto done;
         }
-        if ((rc = store_get_json(ctx, uri, &today)) < 0) {
+        if ((rc = drift_store_get_json(ctx, uri, &today)) < 0) {
             goto done;
         }
         if (!today) {
@@ -613,7 +592,7 @@ static int run_detect(const json_t *input, json_t **out, weir_ctx *ctx, void *pa
         rc = drift_host->error_set(WEIR_ENOMEM, "drift.detect: out of memory");
         goto done;
     }
-    if (*(fb ? fb : fb_uri) && store_get_json(ctx, fb ? fb : fb_uri, &feedback) < 0) {
+    if (*(fb ? fb : fb_uri) && drift_store_get_json(ctx, fb ? fb : fb_uri, &feedback) < 0) {
         drift_host->log(ctx, WEIR_LOG_WARN, "drift.detect: ignoring feedback %s: %s",
                         fb ? fb : fb_uri, drift_host->error_last());
     }

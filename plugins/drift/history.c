@@ -166,3 +166,24 @@ int drift_table_ok(const char *t)
     }
     return strstr(t, "..") == NULL;
 }
+
+int drift_store_get_json(weir_ctx *ctx, const char *uri, json_t **value)
+{
+    json_t *in = json_pack("{s:s,s:s}", "uri", uri, "as", "json"), *got = NULL;
+    int rc;
+
+    *value = NULL;
+    if (!in) {
+        return drift_host->error_set(WEIR_ENOMEM, "drift: out of memory");
+    }
+    rc = drift_host->service_call(ctx, "store", "get", in, &got);
+    if (rc == WEIR_ENOTFOUND) {
+        rc = WEIR_OK;
+    }
+    else if (rc == WEIR_OK) {
+        *value = json_incref(json_object_get(got, "value"));
+    }
+    json_decref(in);
+    json_decref(got);
+    return rc;
+}

@@ -82,32 +82,24 @@ static int put_text(weir_ctx *ctx, const char *uri, const struct weir_strbuf *b,
 static int with_tests(weir_ctx *ctx, const json_t *det, const char *table, const char *date,
                       json_t **doc)
 {
-    json_t *in = NULL, *got = NULL;
+    json_t *tests = NULL;
     char *uri = NULL;
-    int rc;
 
     if (asprintf(&uri, "results/%s/%s.json", table, date) < 0) {
-        uri = NULL;
-    }
-    *doc = json_copy((json_t *)det);
-    in = uri ? json_pack("{s:s,s:s}", "uri", uri, "as", "json") : NULL;
-    if (!*doc || !in) {
-        json_decref(*doc);
-        json_decref(in);
-        free(uri);
-        *doc = NULL;
         return drift_host->error_set(WEIR_ENOMEM, "drift.report: out of memory");
     }
-    rc = drift_host->service_call(ctx, "store", "get", in, &got);
-    if (rc == WEIR_OK && json_is_object(json_object_get(got, "value"))) {
-        json_object_set(*doc, "tests", json_object_get(got, "value"));
+    if ((*doc = json_copy((json_t *)det)) == NULL) {
+        free(uri);
+        return drift_host->error_set(WEIR_ENOMEM, "drift.report: out of memory");
     }
-    else if (rc != WEIR_OK && rc != WEIR_ENOTFOUND) {
+    if (drift_store_get_json(ctx, uri, &tests) < 0) {
         drift_host->log(ctx, WEIR_LOG_WARN, "drift.report: %s unreadable, left out: %s", uri,
                         drift_host->error_last());
     }
-    json_decref(in);
-    json_decref(got);
+    else if (json_is_object(tests)) {
+        json_object_set(*doc, "tests", tests);
+    }
+    json_decref(tests);
     free(uri);
     return WEIR_OK;
 }

@@ -130,6 +130,15 @@ chrome --dump-dom "file://$PROJ/$HTML" >dom.html ||
 assert_eq "$series" "$(grep -o '<svg ' dom.html | wc -l)" "SVGs in the rendered DOM"
 echo "rendered: $PNG ($(stat -c %s "$PNG") bytes)"
 
+check "the day's post-load results (results/<table>/<date>.json) are in the report"
+mkdir -p lake/results/$T
+printf '%s\n' '{"table": "'$T'", "date": "2026-10-03", "passed": 5, "failed": 1, "errors": 0,' \
+    '"skipped": 0, "results": [{"name": "unique_event_id", "status": "failed", "severity": "error",' \
+    '"expectation": "failures == 0", "message": "3 duplicate keys"}]}' >lake/results/$T/2026-10-03.json
+assert_exit 0 weir drift --table $T --date 2026-10-03 --no-record
+assert_contains "$OUT" "post-load tests: 5 passed, 1 failed"
+assert_contains lake/reports/drift/$T/2026-10-03.md '- failed `unique_event_id` (error): 3 duplicate keys'
+
 check "a day with no rows is an error for the scheduler, even without history to compare"
 assert_exit 1 weir drift --table $T --date 2026-10-11
 assert_contains "$OUT" "no data: nothing was loaded for $T on 2026-10-11"
