@@ -39,6 +39,10 @@ struct weir_ctx {
 int64_t weir_now_mono_ms(void);
 int64_t weir_now_wall_ms(void);
 
+/* Milliseconds left before the step's deadline (0 once passed), or -1 when
+ * it has none or ctx is NULL. */
+int64_t weir_ctx_remaining_ms(weir_ctx *ctx);
+
 /* The most verbose level printed on stderr: env WEIR_LOG (error, warn, info,
  * debug), default warn. */
 int weir_log_threshold(void);

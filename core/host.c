@@ -87,7 +87,7 @@ static int host_ctx_check(weir_ctx *ctx)
     return WEIR_OK;
 }
 
-static int64_t host_ctx_remaining_ms(weir_ctx *ctx)
+int64_t weir_ctx_remaining_ms(weir_ctx *ctx)
 {
     int64_t left;
 
@@ -308,7 +308,7 @@ static const struct weir_host_api host_api = {
     .step_register = weir__step_register,
     .service_call = host_service_call,
     .ctx_check = host_ctx_check,
-    .ctx_remaining_ms = host_ctx_remaining_ms,
+    .ctx_remaining_ms = weir_ctx_remaining_ms,
     .ctx_get = host_ctx_get,
     .ctx_progress = host_ctx_progress,
     .lua_open = host_lua_open,

@@ -618,17 +618,6 @@ static void classify(struct xfer *x, CURLcode cc, long budget_ms, struct outcome
     }
 }
 
-static int64_t remaining_ms(weir_ctx *ctx)
-{
-    int64_t left;
-
-    if (!ctx || !ctx->deadline_ms) {
-        return -1;
-    }
-    left = ctx->deadline_ms - weir_now_mono_ms();
-    return left > 0 ? left : 0;
-}
-
 static int check_ctx(const struct weir_http_plan *p)
 {
     weir_ctx *ctx = p->ctx;
@@ -637,7 +626,7 @@ static int check_ctx(const struct weir_http_plan *p)
         return weir__http_fail(WEIR_ECANCELLED, "http: %s %s: run cancelled",
                                p->req->method ? p->req->method : "GET", p->shown);
     }
-    if (remaining_ms(ctx) == 0) {
+    if (weir_ctx_remaining_ms(ctx) == 0) {
         return weir__http_fail(WEIR_ETIMEOUT, "http: %s %s: the step's deadline passed",
                                p->req->method ? p->req->method : "GET", p->shown);
     }
@@ -699,7 +688,7 @@ static CURLcode perform(CURL *h)
 static int run_attempt(struct weir_http_plan *p, struct xfer *x, struct outcome *o)
 {
     struct curl_slist *list = NULL;
-    int64_t budget = remaining_ms(p->ctx);
+    int64_t budget = weir_ctx_remaining_ms(p->ctx);
     CURLcode cc;
     int rc;
 
@@ -770,7 +759,7 @@ static int retry_again(struct weir_http_plan *p, const struct xfer *x, const str
         return 1;
     }
     delay = weir__http_backoff_ms(attempt);
-    if (remaining_ms(p->ctx) >= 0 && remaining_ms(p->ctx) <= delay) {
+    if (weir_ctx_remaining_ms(p->ctx) >= 0 && weir_ctx_remaining_ms(p->ctx) <= delay) {
         return 0; /* no time left for another attempt: report this one */
     }
     if (!weir__http_tokens_take(cost)) {
